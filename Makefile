@@ -1,0 +1,33 @@
+# Every target bootstraps its own virtual environment from pyproject.toml.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test lint typecheck bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,s3]'
+	touch $(STAMP)
+
+demo: venv
+	$(BIN)/reportd demo
+
+test: venv
+	bash scripts/test-services.sh
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+bench: venv
+	$(BIN)/python bench/export.py
+
+clean:
+	rm -rf $(VENV) reportd-data reportd-out .pytest_cache .mypy_cache
