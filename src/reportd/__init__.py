@@ -1,0 +1,7 @@
+"""reportd: a self-hosted, multi-tenant, asynchronous report service."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,299 @@
+"""Every error reportd raises, with a stable code and an HTTP status.
+
+The tree::
+
+    ReportdError
+    ├── ValidationError (400 validation_error)
+    │   ├── FilterSyntaxError (400 invalid_filter)
+    │   ├── FormatInapplicable (400 format_inapplicable)
+    │   ├── MissingMandatoryFields (400 missing_mandatory_fields)
+    │   └── IdempotencyKeyReused (422 idempotency_key_reused)
+    ├── AuthenticationFailed (401 authentication_failed)
+    ├── Forbidden (403 forbidden)
+    │   ├── FeatureNotEnabled (403 feature_not_enabled)
+    │   ├── LinkExpired (403 link_expired)
+    │   └── InvalidSignature (403 invalid_signature)
+    ├── NotFound (404 not_found)
+    │   ├── ReportNotFound, TemplateNotFound, ArtifactNotFound, TenantNotFound,
+    │   │   KeyNotFound, ScheduleNotFound, StorageNotFound, SourceNotFound
+    ├── Conflict (409 conflict)
+    │   ├── ReportNotReady (409 report_not_ready)
+    │   ├── InvalidStateTransition (409 invalid_state)
+    │   └── AlreadyExists (409 already_exists)
+    ├── ReportExpired (410 report_expired)
+    ├── RangeNotSatisfiable (416 range_not_satisfiable)
+    ├── RateLimited (429 rate_limited)
+    ├── Unavailable (503 unavailable)
+    │   └── StorageUnavailable (503 storage_unavailable)
+    └── ReportFailure (500 report_failed): why a report run ended badly
+        ├── SourceError (source_error)
+        ├── ReportTimedOut (timeout)
+        ├── ReportCanceled (canceled)
+        └── AttemptsExhausted (attempts_exhausted)
+
+The core raises these only; the API turns them into bodies in one place, each dialect
+into its own documented body, and the SDK maps bodies back to the same classes.
+The class docstring is the default message.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ReportdError(Exception):
+    """Something went wrong in reportd."""
+
+    code: ClassVar[str] = "internal_error"
+    status: ClassVar[int] = 500
+
+    def __init__(self, message: str | None = None, *, details: Any = None) -> None:
+        self.message = message or (self.__doc__ or self.code).strip().splitlines()[0]
+        self.details = details
+        super().__init__(self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+
+class ValidationError(ReportdError):
+    """The request is not valid."""
+
+    code = "validation_error"
+    status = 400
+
+
+class FilterSyntaxError(ValidationError):
+    """The filter or order expression is not valid."""
+
+    code = "invalid_filter"
+
+    def __init__(self, message: str, *, position: int, expression: str = "") -> None:
+        self.position = position
+        self.expression = expression
+        super().__init__(
+            f"{message} at position {position}",
+            details={"position": position, "expression": expression},
+        )
+
+
+class FormatInapplicable(ValidationError):
+    """The requested format is not offered for this report."""
+
+    code = "format_inapplicable"
+
+
+class MissingMandatoryFields(ValidationError):
+    """A mandatory field is missing."""
+
+    code = "missing_mandatory_fields"
+
+
+class IdempotencyKeyReused(ValidationError):
+    """This Idempotency-Key was already used with a different request."""
+
+    code = "idempotency_key_reused"
+    status = 422
+
+
+class AuthenticationFailed(ReportdError):
+    """Missing or invalid API key."""
+
+    code = "authentication_failed"
+    status = 401
+
+
+class Forbidden(ReportdError):
+    """The API key lacks the scope this action needs."""
+
+    code = "forbidden"
+    status = 403
+
+
+class FeatureNotEnabled(Forbidden):
+    """This feature is not enabled for the tenant."""
+
+    code = "feature_not_enabled"
+
+
+class LinkExpired(Forbidden):
+    """The download link has expired."""
+
+    code = "link_expired"
+
+
+class InvalidSignature(Forbidden):
+    """The download link's signature is not valid."""
+
+    code = "invalid_signature"
+
+
+class NotFound(ReportdError):
+    """Not found."""
+
+    code = "not_found"
+    status = 404
+
+
+class ReportNotFound(NotFound):
+    """Report not found."""
+
+    code = "report_not_found"
+
+
+class TemplateNotFound(NotFound):
+    """Template not found."""
+
+    code = "template_not_found"
+
+
+class ArtifactNotFound(NotFound):
+    """The report has no file in that format."""
+
+    code = "artifact_not_found"
+
+
+class TenantNotFound(NotFound):
+    """Tenant not found."""
+
+    code = "tenant_not_found"
+
+
+class KeyNotFound(NotFound):
+    """API key not found."""
+
+    code = "key_not_found"
+
+
+class ScheduleNotFound(NotFound):
+    """Schedule not found."""
+
+    code = "schedule_not_found"
+
+
+class StorageNotFound(NotFound):
+    """No storage is configured under that id."""
+
+    code = "storage_not_found"
+
+
+class SourceNotFound(NotFound):
+    """No source is configured under that name."""
+
+    code = "source_not_found"
+
+
+class Conflict(ReportdError):
+    """The request conflicts with the object's current state."""
+
+    code = "conflict"
+    status = 409
+
+
+class ReportNotReady(Conflict):
+    """The report has not finished yet."""
+
+    code = "report_not_ready"
+
+
+class InvalidStateTransition(Conflict):
+    """The report cannot go to that state from its current one."""
+
+    code = "invalid_state"
+
+
+class AlreadyExists(Conflict):
+    """An object with that id already exists."""
+
+    code = "already_exists"
+
+
+class ReportExpired(ReportdError):
+    """The report has expired and its files were deleted."""
+
+    code = "report_expired"
+    status = 410
+
+
+class RangeNotSatisfiable(ReportdError):
+    """The requested byte range is outside the file."""
+
+    code = "range_not_satisfiable"
+    status = 416
+
+
+class RateLimited(ReportdError):
+    """Too many requests; retry later."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, details={"retry_after": retry_after})
+
+
+class Unavailable(ReportdError):
+    """The service is temporarily unavailable."""
+
+    code = "unavailable"
+    status = 503
+
+
+class StorageUnavailable(Unavailable):
+    """The artifact storage is unavailable."""
+
+    code = "storage_unavailable"
+
+
+class ReportFailure(ReportdError):
+    """The report could not be generated."""
+
+    code = "report_failed"
+    status = 500
+
+
+class SourceError(ReportFailure):
+    """The data source failed to run the report's query."""
+
+    code = "source_error"
+
+
+class ReportTimedOut(ReportFailure):
+    """The report ran longer than its template's timeout."""
+
+    code = "timeout"
+
+
+class ReportCanceled(ReportFailure):
+    """The report was canceled."""
+
+    code = "canceled"
+
+
+class AttemptsExhausted(ReportFailure):
+    """The report's worker died too many times; it will not be retried."""
+
+    code = "attempts_exhausted"
+
+
+def all_error_classes() -> list[type[ReportdError]]:
+    """Every concrete error class, for mapping wire codes back to classes (the SDK)."""
+    seen: list[type[ReportdError]] = []
+    stack: list[type[ReportdError]] = [ReportdError]
+    while stack:
+        cls = stack.pop()
+        seen.append(cls)
+        stack.extend(cls.__subclasses__())
+    return seen
+
+
+def error_class_for(code: str) -> type[ReportdError]:
+    """The most specific class with that wire code (first defined wins)."""
+    for cls in all_error_classes():
+        if cls.code == code:
+            return cls
+    return ReportdError

@@ -1,0 +1,61 @@
+"""The file formats and packagings a report can be delivered in."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Format(StrEnum):
+    CSV = "csv"
+    JSON = "json"
+    NDJSON = "ndjson"
+    XLSX = "xlsx"
+    PARQUET = "parquet"
+    PDF = "pdf"
+
+    @property
+    def extension(self) -> str:
+        return self.value
+
+    @property
+    def mime_type(self) -> str:
+        return _MIME[self]
+
+
+_MIME = {
+    Format.CSV: "text/csv",
+    Format.JSON: "application/json",
+    Format.NDJSON: "application/x-ndjson",
+    Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    Format.PARQUET: "application/vnd.apache.parquet",
+    Format.PDF: "application/pdf",
+}
+
+
+class Packaging(StrEnum):
+    NONE = "none"
+    ZIP = "zip"
+    GZIP = "gzip"
+
+    def wrap_extension(self, extension: str) -> str:
+        if self is Packaging.ZIP:
+            return f"{extension}.zip"
+        if self is Packaging.GZIP:
+            return f"{extension}.gz"
+        return extension
+
+    def wrap_mime(self, mime_type: str) -> str:
+        if self is Packaging.ZIP:
+            return "application/zip"
+        if self is Packaging.GZIP:
+            return "application/gzip"
+        return mime_type
+
+
+class FieldType(StrEnum):
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"

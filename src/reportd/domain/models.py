@@ -1,0 +1,226 @@
+"""Domain records: frozen dataclasses, changed only through ``evolve`` copies."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Self
+
+from reportd.domain.formats import FieldType, Format, Packaging
+from reportd.domain.states import ReportState
+
+
+class Evolvable:
+    def evolve(self, **changes: Any) -> Self:
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+
+class Scope(StrEnum):
+    REPORTS_READ = "reports:read"
+    REPORTS_WRITE = "reports:write"
+    TEMPLATES_READ = "templates:read"
+    TEMPLATES_WRITE = "templates:write"
+    SCHEDULES_READ = "schedules:read"
+    SCHEDULES_WRITE = "schedules:write"
+    ADMIN = "admin"
+
+
+class Feature(StrEnum):
+    CUSTOM_REPORTS = "custom_reports"
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant(Evolvable):
+    id: str
+    name: str
+    features: frozenset[str] = frozenset()
+    created_at: datetime | None = None
+
+    def has_feature(self, feature: str) -> bool:
+        return feature in self.features
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey(Evolvable):
+    """A stored key: only the hash of its secret is kept."""
+
+    id: str
+    tenant_id: str
+    name: str
+    scopes: frozenset[str]
+    key_hash: str
+    created_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an API key of a tenant, resolved by authentication."""
+
+    tenant: Tenant
+    key_id: str
+    name: str
+    scopes: frozenset[str]
+
+    @property
+    def tenant_id(self) -> str:
+        return self.tenant.id
+
+    def has_scope(self, scope: str) -> bool:
+        return Scope.ADMIN in self.scopes or scope in self.scopes
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    type: FieldType = FieldType.STRING
+    label: str | None = None
+    filterable: bool = False
+    sortable: bool = False
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name
+
+
+@dataclass(frozen=True, slots=True)
+class ChartSpec:
+    type: str  # bar | line | pie
+    x: str
+    y: str
+
+
+@dataclass(frozen=True, slots=True)
+class PdfLayout:
+    title: str | None = None
+    columns: tuple[str, ...] = ()
+    chart: ChartSpec | None = None
+    landscape: bool | None = None
+    row_cap: int = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Template(Evolvable):
+    id: str
+    name: str
+    source: str
+    query: str
+    fields: tuple[Field, ...]
+    formats: tuple[Format, ...]
+    description: str = ""
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    display_name: str | None = None
+    timeout: int = 600
+    retention: int = 86_400
+    subject: Mapping[str, Any] | None = None
+    pdf: PdfLayout | None = None
+    max_rows_per_file: int | None = None
+    max_bytes_per_file: int | None = None
+    keep_data: bool = False
+    dedup_window: int | None = None
+    tenant_id: str | None = None  # None: a global template from the templates directory
+
+    @property
+    def file_stem(self) -> str:
+        return self.display_name or self.name
+
+    def field(self, name: str) -> Field | None:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        return None
+
+    @property
+    def fields_by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    rows: int = 0
+    total_rows: int | None = None
+
+    @property
+    def percent(self) -> float | None:
+        if self.total_rows is None:
+            return None
+        if self.total_rows == 0:
+            return 100.0
+        return round(min(100.0, 100.0 * self.rows / self.total_rows), 1)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRequest:
+    """What a client asks for, before validation against the template."""
+
+    template_id: str
+    formats: tuple[str, ...]
+    name: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    fields: tuple[str, ...] | None = None
+    filter: str | None = None
+    order_by: tuple[str, ...] = ()
+    packaging: str = Packaging.NONE.value
+    zip_password: bool | str | None = None
+    storage_id: str | None = None
+    expires_in: int | None = None
+    callback_url: str | None = None
+    schedule_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact(Evolvable):
+    report_id: str
+    format: Format
+    packaging: Packaging
+    filename: str
+    mime_type: str
+    size: int
+    sha256: str
+    storage_key: str
+    part: int | None = None
+    rows: int = 0
+    zip_password: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportError:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report(Evolvable):
+    id: str
+    tenant_id: str
+    template_id: str
+    name: str
+    state: ReportState
+    formats: tuple[Format, ...]
+    fields: tuple[str, ...]
+    options: Mapping[str, Any] = field(default_factory=dict)
+    filter: str | None = None
+    order_by: tuple[str, ...] = ()
+    packaging: Packaging = Packaging.NONE
+    zip_password: str | None = None
+    storage_id: str = "default"
+    progress: Progress = Progress()
+    created_by: str | None = None
+    schedule_id: str | None = None
+    callback_url: str | None = None
+    expires_in: int | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    expires_at: datetime | None = None
+    error: ReportError | None = None
+    attempts: int = 0
+    cancel_requested: bool = False
+    artifacts: tuple[Artifact, ...] = ()
+
+    def artifacts_for(self, fmt: Format) -> tuple[Artifact, ...]:
+        return tuple(a for a in self.artifacts if a.format == fmt)

@@ -1,0 +1,570 @@
+"""The application service: every use case of reportd, once.
+
+Routers (native and dialects), the CLI and the worker are thin callers of this class.
+It raises domain errors only; how they look on the wire is each caller's business.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from reportd.domain.errors import (
+    ArtifactNotFound,
+    AuthenticationFailed,
+    FormatInapplicable,
+    Forbidden,
+    ReportdError,
+    ReportExpired,
+    ReportNotFound,
+    ReportNotReady,
+    ReportTimedOut,
+    SourceNotFound,
+    StorageNotFound,
+    TemplateNotFound,
+    ValidationError,
+)
+from reportd.domain.filters import compile_filter, parse_order_by
+from reportd.domain.formats import Format, Packaging
+from reportd.domain.models import (
+    ApiKey,
+    Artifact,
+    Principal,
+    Report,
+    ReportError,
+    ReportRequest,
+    Scope,
+    Template,
+    Tenant,
+)
+from reportd.domain.states import ReportState
+from reportd.formats.packaging import generate_password
+from reportd.pipeline import OutputFile, RunControl, RunSpec, generate
+from reportd.sources.base import Source
+from reportd.storage.base import ArtifactStorage
+from reportd.storage.signing import LinkSigner
+from reportd.store import Store
+from reportd.store.reports import Heartbeat, ReapResult, ReportPage, ReportQuery
+from reportd.templates import resolve_options
+
+log = logging.getLogger("reportd.service")
+
+KEY_PREFIX = "rk_"
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """An artifact ready to stream: where it is and how to describe it."""
+
+    report: Report
+    artifact: Artifact
+    storage: ArtifactStorage
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadLink:
+    url: str
+    expires_at: datetime
+    artifact: Artifact
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedKey:
+    key: ApiKey
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    batch_size: int = 65_536
+    compresslevel: int = 1
+    lease_seconds: float = 30.0
+    max_attempts: int = 3
+
+
+def hash_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ReportService:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        templates: Mapping[str, Template],
+        sources: Mapping[str, Source],
+        storages: Mapping[str, ArtifactStorage],
+        signer: LinkSigner,
+        default_storage: str = "default",
+        link_ttl: int = 300,
+        public_url: str | None = None,
+        run_options: RunOptions | None = None,
+    ) -> None:
+        self.store = store
+        self.templates = dict(templates)
+        self.sources = dict(sources)
+        self.storages = dict(storages)
+        self.signer = signer
+        self.default_storage = default_storage
+        self.link_ttl = link_ttl
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.run_options = run_options or RunOptions()
+
+    # -- tenants and keys ----------------------------------------------------------------
+
+    def create_tenant(self, tenant_id: str, *, name: str | None = None,
+                      features: Sequence[str] = ()) -> Tenant:
+        if not tenant_id or len(tenant_id) > 64:
+            raise ValidationError("a tenant id is 1 to 64 characters")
+        return self.store.tenants.create_tenant(
+            Tenant(id=tenant_id, name=name or tenant_id, features=frozenset(features))
+        )
+
+    def create_key(self, tenant_id: str, name: str, scopes: Sequence[str]) -> CreatedKey:
+        known = {s.value for s in Scope}
+        unknown = sorted(set(scopes) - known)
+        if unknown:
+            raise ValidationError(f"unknown scopes {unknown}; known: {sorted(known)}")
+        self.store.tenants.get_tenant(tenant_id)
+        secret = KEY_PREFIX + secrets.token_urlsafe(32)
+        key = ApiKey(
+            id=str(uuid.uuid4()),
+            tenant_id=tenant_id,
+            name=name,
+            scopes=frozenset(scopes),
+            key_hash=hash_key(secret),
+        )
+        return CreatedKey(key=self.store.tenants.create_key(key), secret=secret)
+
+    def revoke_key(self, key_id: str, tenant_id: str | None = None) -> None:
+        self.store.tenants.revoke_key(key_id, tenant_id)
+
+    def authenticate(self, secret: str | None) -> Principal:
+        if not secret:
+            raise AuthenticationFailed("an API key is required")
+        found = self.store.tenants.find_key(hash_key(secret))
+        if found is None:
+            raise AuthenticationFailed("the API key is not valid")
+        key, tenant = found
+        return Principal(tenant=tenant, key_id=key.id, name=key.name, scopes=key.scopes)
+
+    @staticmethod
+    def require(principal: Principal, scope: Scope) -> None:
+        if not principal.has_scope(scope):
+            raise Forbidden(f"this API key lacks the {scope.value} scope")
+
+    # -- templates -----------------------------------------------------------------------
+
+    def list_templates(self, principal: Principal) -> list[Template]:
+        self.require(principal, Scope.TEMPLATES_READ)
+        return sorted(self.templates.values(), key=lambda t: t.id)
+
+    def get_template(self, principal: Principal, template_id: str) -> Template:
+        self.require(principal, Scope.TEMPLATES_READ)
+        return self.template(template_id)
+
+    def template(self, template_id: str) -> Template:
+        try:
+            return self.templates[template_id]
+        except KeyError:
+            raise TemplateNotFound(f"template {template_id!r} not found") from None
+
+    # -- reports -------------------------------------------------------------------------
+
+    def create_report(self, principal: Principal, request: ReportRequest) -> Report:
+        self.require(principal, Scope.REPORTS_WRITE)
+        report = self.validate_request(principal.tenant_id, request)
+        return self.store.reports.insert(report.evolve(created_by=principal.name))
+
+    def validate_request(self, tenant_id: str, request: ReportRequest) -> Report:
+        """A CREATED report for ``request``, or the first reason it cannot be made."""
+        template = self.template(request.template_id)
+        formats = self._formats(template, request.formats)
+        fields = self._fields(template, request.fields)
+        options = resolve_options(template, request.options)
+        if request.filter and request.filter.strip():
+            compile_filter(request.filter, template.fields_by_name)
+        parse_order_by(request.order_by, template.fields_by_name)
+        packaging = self._packaging(request.packaging)
+        storage_id = request.storage_id or self.default_storage
+        if storage_id not in self.storages:
+            raise StorageNotFound(f"no storage {storage_id!r}; known: {sorted(self.storages)}")
+        if request.expires_in is not None and request.expires_in <= 0:
+            raise ValidationError("expires_in must be a positive number of seconds")
+        return Report(
+            id=str(uuid.uuid4()),
+            tenant_id=tenant_id,
+            template_id=template.id,
+            name=request.name or template.name,
+            state=ReportState.CREATED,
+            formats=formats,
+            fields=fields,
+            options=options,
+            filter=request.filter if request.filter and request.filter.strip() else None,
+            order_by=tuple(request.order_by),
+            packaging=packaging,
+            zip_password=self._zip_password(packaging, request.zip_password),
+            storage_id=storage_id,
+            schedule_id=request.schedule_id,
+            callback_url=request.callback_url,
+            expires_in=request.expires_in,
+        )
+
+    @staticmethod
+    def _formats(template: Template, asked: Sequence[str]) -> tuple[Format, ...]:
+        if not asked:
+            raise ValidationError("at least one format is required")
+        formats: list[Format] = []
+        for name in asked:
+            try:
+                fmt = Format(str(name).lower())
+            except ValueError:
+                raise FormatInapplicable(
+                    f"{name!r} is not a format; known: {[f.value for f in Format]}"
+                ) from None
+            if fmt not in template.formats:
+                raise FormatInapplicable(
+                    f"template {template.id!r} does not offer {fmt.value}; "
+                    f"it offers {[f.value for f in template.formats]}"
+                )
+            if fmt not in formats:
+                formats.append(fmt)
+        return tuple(formats)
+
+    @staticmethod
+    def _fields(template: Template, asked: Sequence[str] | None) -> tuple[str, ...]:
+        if asked is None:
+            return tuple(f.name for f in template.fields)
+        if not asked:
+            raise ValidationError("fields, when given, must name at least one field")
+        known = template.fields_by_name
+        unknown = [name for name in asked if name not in known]
+        if unknown:
+            raise ValidationError(
+                f"unknown fields {unknown}; the template has {list(known)}",
+                details={"unknown_fields": unknown},
+            )
+        if len(set(asked)) != len(asked):
+            raise ValidationError("fields must not repeat")
+        return tuple(asked)
+
+    @staticmethod
+    def _packaging(value: str) -> Packaging:
+        try:
+            return Packaging(value)
+        except ValueError:
+            raise ValidationError(
+                f"packaging must be one of {[p.value for p in Packaging]}"
+            ) from None
+
+    @staticmethod
+    def _zip_password(packaging: Packaging, asked: bool | str | None) -> str | None:
+        if asked is None or asked is False:
+            return None
+        if packaging is not Packaging.ZIP:
+            raise ValidationError("zip_password needs packaging 'zip'")
+        if asked is True:
+            return generate_password()
+        if len(asked) < 8:
+            raise ValidationError("a zip password must be at least 8 characters")
+        return asked
+
+    def get_report(self, principal: Principal, report_id: str) -> Report:
+        self.require(principal, Scope.REPORTS_READ)
+        return self.store.reports.get(report_id, principal.tenant_id)
+
+    def list_reports(
+        self,
+        principal: Principal,
+        *,
+        state: str | None = None,
+        template_id: str | None = None,
+        schedule_id: str | None = None,
+        created_by: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> ReportPage:
+        self.require(principal, Scope.REPORTS_READ)
+        if state is not None and state not in ReportState.__members__:
+            raise ValidationError(f"state must be one of {list(ReportState.__members__)}")
+        if not 1 <= limit <= MAX_PAGE:
+            raise ValidationError(f"limit must be between 1 and {MAX_PAGE}")
+        return self.store.reports.list(
+            ReportQuery(
+                tenant_id=principal.tenant_id,
+                state=state,
+                template_id=template_id,
+                schedule_id=schedule_id,
+                created_by=created_by,
+                limit=limit,
+                cursor=cursor,
+            )
+        )
+
+    def cancel_report(self, principal: Principal, report_id: str) -> Report:
+        self.require(principal, Scope.REPORTS_WRITE)
+        return self.store.reports.request_cancel(report_id, principal.tenant_id)
+
+    def delete_report(self, principal: Principal, report_id: str) -> None:
+        self.require(principal, Scope.REPORTS_WRITE)
+        report, keys = self.store.reports.delete(report_id, principal.tenant_id)
+        storage = self.storages.get(report.storage_id)
+        if storage is not None:
+            for key in keys:
+                storage.delete(key)
+
+    # -- downloads -----------------------------------------------------------------------
+
+    def open_download(
+        self, principal: Principal, report_id: str, fmt: str | None, part: int | None = None
+    ) -> Download:
+        self.require(principal, Scope.REPORTS_READ)
+        report = self.store.reports.get(report_id, principal.tenant_id)
+        return self._download(report, fmt, part)
+
+    def _download(self, report: Report, fmt: str | None, part: int | None) -> Download:
+        if report.state is ReportState.EXPIRED:
+            raise ReportExpired()
+        if report.state is not ReportState.FINISHED:
+            raise ReportNotReady(f"the report is {report.state}, not FINISHED")
+        candidates = list(report.artifacts)
+        if fmt is not None:
+            try:
+                wanted = Format(fmt.lower())
+            except ValueError:
+                raise FormatInapplicable(f"{fmt!r} is not a format") from None
+            candidates = [a for a in candidates if a.format == wanted]
+            if not candidates:
+                raise FormatInapplicable(
+                    f"the report has no {wanted.value} file; it has "
+                    f"{sorted({a.format.value for a in report.artifacts})}"
+                )
+        if part is not None:
+            candidates = [a for a in candidates if (a.part or 1) == part]
+        if not candidates:
+            raise ArtifactNotFound()
+        return Download(report=report, artifact=candidates[0], storage=self._storage(report))
+
+    def _storage(self, report: Report) -> ArtifactStorage:
+        try:
+            return self.storages[report.storage_id]
+        except KeyError:
+            raise StorageNotFound(f"storage {report.storage_id!r} is not configured") from None
+
+    def download_link(
+        self,
+        principal: Principal,
+        report_id: str,
+        fmt: str | None,
+        *,
+        part: int | None = None,
+        base_url: str | None = None,
+        expires_in: int | None = None,
+    ) -> DownloadLink:
+        download = self.open_download(principal, report_id, fmt, part)
+        return self.signed_link(download, base_url=base_url, expires_in=expires_in)
+
+    def signed_link(
+        self, download: Download, *, base_url: str | None = None, expires_in: int | None = None
+    ) -> DownloadLink:
+        """An absolute link that needs no other credential, valid ``expires_in`` seconds."""
+        ttl = expires_in or self.link_ttl
+        artifact = download.artifact
+        expires_at = int(time.time()) + ttl
+        presigned = download.storage.presigned_url(
+            artifact.storage_key,
+            filename=artifact.filename,
+            mime_type=artifact.mime_type,
+            expires_in=ttl,
+        )
+        if presigned is not None:
+            url = presigned
+        else:
+            path = self.file_path(download.report.id, artifact.filename)
+            query = urlencode(self.signer.signed_query(path, expires_at))
+            root = self.public_url or (base_url or "").rstrip("/")
+            url = f"{root}{path}?{query}"
+        return DownloadLink(
+            url=url, expires_at=datetime.fromtimestamp(expires_at, UTC), artifact=artifact
+        )
+
+    @staticmethod
+    def file_path(report_id: str, filename: str) -> str:
+        return f"/v1/files/{quote(report_id, safe='')}/{quote(filename, safe='')}"
+
+    def open_signed(
+        self, report_id: str, filename: str, expires: str | None, signature: str | None
+    ) -> Download:
+        """The file behind a signed link; the signature is the only credential."""
+        self.signer.verify(self.file_path(report_id, filename), expires, signature)
+        report = self.store.reports.get(report_id)
+        if report.state is ReportState.EXPIRED:
+            raise ReportExpired()
+        for artifact in report.artifacts:
+            if artifact.filename == filename:
+                return Download(report=report, artifact=artifact, storage=self._storage(report))
+        raise ArtifactNotFound()
+
+    # -- the worker's use cases ----------------------------------------------------------
+
+    def claim(self, worker_id: str) -> Report | None:
+        return self.store.reports.claim(worker_id, self.run_options.lease_seconds)
+
+    def heartbeat(self, report_id: str, worker_id: str, control: RunControl) -> Heartbeat:
+        return self.store.reports.heartbeat(
+            report_id, worker_id, self.run_options.lease_seconds, control.progress
+        )
+
+    def release(self, report_id: str, worker_id: str) -> bool:
+        return self.store.reports.release(report_id, worker_id)
+
+    def reap(self) -> ReapResult:
+        result = self.store.reports.reap(self.run_options.max_attempts)
+        for report_id in result.requeued:
+            log.warning("lease expired; report requeued", extra={"action": "requeue",
+                                                                  "report_id": report_id})
+        return result
+
+    def deadline(self, report: Report) -> float:
+        started = report.started_at or datetime.now(UTC)
+        return started.timestamp() + self.template(report.template_id).timeout
+
+    def run_report(self, report: Report, worker_id: str, control: RunControl) -> ReportState:
+        """Generate a claimed report and record how it ended; never raises for a bad run."""
+        workdir = Path(tempfile.mkdtemp(prefix=f"reportd-{report.id[:8]}-"))
+        try:
+            files = self._generate(report, workdir, control)
+            return self._store_files(report, worker_id, files, control)
+        except ReportdError as exc:
+            if control.stopping is None:
+                return self._end(report, worker_id, ReportState.FAILURE, exc)
+            # Canceled, timed out or handed back; an interrupted query surfaces as SourceError.
+            if control.hand_back:
+                self.release(report.id, worker_id)
+                return ReportState.CREATED
+            reason = control.stopping()
+            state = ReportState.TIMEOUT if isinstance(reason, ReportTimedOut) else (
+                ReportState.CANCELED
+            )
+            return self._end(report, worker_id, state, reason)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _generate(self, report: Report, workdir: Path, control: RunControl) -> list[OutputFile]:
+        template = self.template(report.template_id)
+        source = self.source(template.source)
+        spec = RunSpec(
+            template=template,
+            tenant_id=report.tenant_id,
+            fields=report.fields,
+            formats=report.formats,
+            options=report.options,
+            filter=report.filter,
+            order_by=report.order_by,
+            packaging=report.packaging,
+            zip_password=report.zip_password,
+            report_name=report.name,
+        )
+        return generate(
+            spec,
+            source,
+            workdir,
+            control,
+            batch_size=self.run_options.batch_size,
+            compresslevel=self.run_options.compresslevel,
+        )
+
+    def source(self, name: str) -> Source:
+        try:
+            return self.sources[name]
+        except KeyError:
+            raise SourceNotFound(f"source {name!r} is not configured") from None
+
+    def _store_files(
+        self, report: Report, worker_id: str, files: list[OutputFile], control: RunControl
+    ) -> ReportState:
+        storage = self._storage(report)
+        prefix = f"{report.tenant_id}/{report.id}/{report.attempts}"
+        artifacts = []
+        for out in files:
+            key = f"{prefix}/{out.filename}"
+            storage.put_file(key, out.path)
+            artifacts.append(_artifact(report.id, key, out))
+        template = self.template(report.template_id)
+        retention = min(template.retention, report.expires_in or template.retention)
+        expires_at = datetime.now(UTC) + timedelta(seconds=retention)
+        if self.store.reports.finish(
+            report.id, worker_id, artifacts, control.progress, expires_at
+        ):
+            return ReportState.FINISHED
+        # The lease was lost (another worker has it now): nothing of ours may stay.
+        storage.delete_prefix(prefix + "/")
+        return ReportState.IN_PROGRESS
+
+    def _end(
+        self, report: Report, worker_id: str, state: ReportState, exc: ReportdError
+    ) -> ReportState:
+        error = ReportError(code=exc.code, message=exc.message)
+        self.store.reports.end(report.id, worker_id, state, error)
+        return state
+
+    # -- in-process export (no server) ---------------------------------------------------
+
+    def export(
+        self,
+        tenant_id: str,
+        request: ReportRequest,
+        output: Path,
+        control: RunControl | None = None,
+    ) -> OutputFile:
+        """One report written to ``output`` through the same pipeline the workers run."""
+        report = self.validate_request(tenant_id, request)
+        template = self.template(report.template_id)
+        control = control or RunControl(deadline=time.time() + template.timeout)
+        workdir = Path(tempfile.mkdtemp(prefix="reportd-export-", dir=output.parent))
+        try:
+            files = self._generate(report, workdir, control)
+            produced = files[0]
+            shutil.move(produced.path, output)
+            return produced
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def iter_file(self, download: Download, start: int = 0,
+                  end: int | None = None) -> Iterator[bytes]:
+        return download.storage.open_range(download.artifact.storage_key, start, end)
+
+    def readiness(self) -> dict[str, Any]:
+        """Raises Unavailable when the database or a storage is unusable."""
+        self.store.check()
+        for storage in self.storages.values():
+            storage.check()
+        return {"database": "ok", "storages": sorted(self.storages)}
+
+
+def _artifact(report_id: str, key: str, out: OutputFile) -> Artifact:
+    return Artifact(
+        report_id=report_id,
+        format=out.format,
+        packaging=out.packaging,
+        filename=out.filename,
+        mime_type=out.mime_type,
+        size=out.size,
+        sha256=out.sha256,
+        storage_key=key,
+        part=out.part,
+        rows=out.rows,
+        zip_password=out.zip_password,
+    )

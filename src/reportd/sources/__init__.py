@@ -1,0 +1,1 @@
+"""Data sources: each runs a query and yields Arrow record batches."""

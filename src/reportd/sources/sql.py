@@ -1,0 +1,103 @@
+"""Any SQLAlchemy URL (SQLite, PostgreSQL, ...) as a source, streamed with a server-side cursor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from reportd.domain.errors import SourceError
+from reportd.domain.sqltext import placeholder_names
+from reportd.sources.base import BatchStream, Source
+
+
+class SQLAlchemySource(Source):
+    def __init__(self, name: str, url: str) -> None:
+        super().__init__(name)
+        parsed = make_url(url)
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        self.url = parsed
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = create_engine(self.url, pool_pre_ping=True)
+        return self._engine
+
+    def stream(self, sql: str, params: Mapping[str, object], *, batch_size: int) -> BatchStream:
+        return SQLAlchemyStream(self, sql, params, batch_size)
+
+    def columns(self, sql: str, params: Mapping[str, object]) -> list[str]:
+        try:
+            with self.engine.connect() as conn:
+                result = conn.execute(
+                    text(f"SELECT * FROM ({_strip(sql)}) AS _c LIMIT 0"), _bound(sql, params)
+                )
+                return list(result.keys())
+        except SQLAlchemyError as exc:
+            raise SourceError(f"query failed on source {self.name!r}: {exc}") from exc
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def _strip(sql: str) -> str:
+    return sql.strip().rstrip(";")
+
+
+def _bound(sql: str, params: Mapping[str, object]) -> dict[str, Any]:
+    names = placeholder_names(sql)
+    missing = names - set(params)
+    if missing:
+        raise SourceError(f"query parameters without a value: {sorted(missing)}")
+    return {name: params[name] for name in names}
+
+
+class SQLAlchemyStream(BatchStream):
+    def __init__(
+        self, source: SQLAlchemySource, sql: str, params: Mapping[str, object], batch_size: int
+    ) -> None:
+        self._source = source
+        self._sql = sql
+        self._params = _bound(sql, params)
+        self._batch_size = batch_size
+        self._conn: Connection | None = None
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        try:
+            self._conn = self._source.engine.connect()
+            result = self._conn.execution_options(
+                stream_results=True, max_row_buffer=self._batch_size
+            ).execute(text(self._sql), self._params)
+            names = list(result.keys())
+            for rows in result.partitions(self._batch_size):
+                columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+                yield pa.RecordBatch.from_arrays(
+                    [pa.array(list(col)) for col in columns], names=names
+                )
+        except SQLAlchemyError as exc:
+            raise SourceError(f"query failed on source {self._source.name!r}: {exc}") from exc
+
+    def interrupt(self) -> None:
+        conn = self._conn
+        if conn is None:
+            return
+        dbapi = conn.connection.dbapi_connection
+        # psycopg: cancel() asks the server to stop the query; sqlite3: interrupt().
+        for method in ("cancel", "interrupt"):
+            stop = getattr(dbapi, method, None)
+            if stop is not None:
+                stop()
+                return
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -1,0 +1,128 @@
+"""The metadata schema (SQLAlchemy Core). Alembic migrations create it; this is the reference."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in, timezone-aware UTC out, on SQLite (naive storage) too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+metadata = MetaData()
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("features", JSON, nullable=False, default=list),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(64), ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("template_id", String(100), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("options", JSON, nullable=False),
+    Column("fields", JSON, nullable=False),
+    Column("filter", Text),
+    Column("order_by", JSON, nullable=False),
+    Column("formats", JSON, nullable=False),
+    Column("packaging", String(8), nullable=False),
+    Column("zip_password", String(200)),
+    Column("storage_id", String(64), nullable=False),
+    Column("rows", BigInteger, nullable=False, default=0),
+    Column("total_rows", BigInteger),
+    Column("created_by", String(200)),
+    Column("schedule_id", String(36)),
+    Column("callback_url", Text),
+    Column("expires_in", Integer),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Column("expires_at", UTCDateTime),
+    Column("error_code", String(64)),
+    Column("error_message", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("cancel_requested", Boolean, nullable=False, default=False),
+    Column("lease_owner", String(100)),
+    Column("lease_expires_at", UTCDateTime),
+    Index("ix_reports_queue", "state", "created_at"),
+    Index("ix_reports_tenant_created", "tenant_id", "created_at", "id"),
+    Index("ix_reports_schedule", "schedule_id"),
+)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("report_id", String(36), ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("packaging", String(8), nullable=False),
+    Column("part", Integer),
+    Column("filename", String(400), nullable=False),
+    Column("mime_type", String(200), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("storage_key", String(800), nullable=False),
+    Column("rows", BigInteger, nullable=False, default=0),
+    Column("zip_password", String(200)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_artifacts_report", "report_id"),
+)

@@ -1,0 +1,181 @@
+"""Report templates: read from YAML files, checked, and turned into domain Templates.
+
+Errors name the file and the exact key that is wrong, because operators edit these by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from reportd.domain.errors import ValidationError
+from reportd.domain.formats import FieldType, Format
+from reportd.domain.models import ChartSpec, Field, PdfLayout, Template
+
+TEMPLATE_ID = re.compile(r"^[a-z0-9_-]+$")
+_REQUIRED = ("id", "name", "source", "query", "fields")
+
+
+def parse_template(data: Any, origin: str = "<template>") -> Template:
+    """A domain Template from one YAML document, or a ValidationError naming the problem."""
+    if not isinstance(data, Mapping):
+        raise ValidationError(f"{origin}: a template must be a mapping")
+    missing = [key for key in _REQUIRED if key not in data]
+    if missing:
+        raise ValidationError(f"{origin}: missing required keys {missing}")
+    template_id = str(data["id"])
+    if not TEMPLATE_ID.match(template_id):
+        raise ValidationError(f"{origin}: id {template_id!r} must match [a-z0-9_-]+")
+    fields = _fields(data["fields"], origin)
+    parameters = data.get("parameters") or {"type": "object", "properties": {}}
+    _check_schema(parameters, origin)
+    return Template(
+        id=template_id,
+        name=str(data["name"]),
+        description=str(data.get("description") or ""),
+        source=str(data["source"]),
+        query=str(data["query"]),
+        fields=fields,
+        formats=_formats(data.get("formats"), origin),
+        parameters=parameters,
+        display_name=data.get("display_name"),
+        timeout=_positive_int(data, "timeout", 600, origin),
+        retention=_positive_int(data, "retention", 86_400, origin),
+        subject=data.get("subject"),
+        pdf=_pdf(data.get("pdf"), fields, origin),
+        max_rows_per_file=data.get("max_rows_per_file"),
+        max_bytes_per_file=data.get("max_bytes_per_file"),
+        keep_data=bool(data.get("keep_data", False)),
+        dedup_window=data.get("dedup_window"),
+    )
+
+
+def _fields(raw: Any, origin: str) -> tuple[Field, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ValidationError(f"{origin}: fields must be a non-empty list")
+    fields: list[Field] = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, Mapping) or "name" not in item:
+            raise ValidationError(f"{origin}: fields[{index}] needs a name")
+        type_name = str(item.get("type", "string"))
+        if type_name not in FieldType.__members__.values():
+            known = [t.value for t in FieldType]
+            raise ValidationError(
+                f"{origin}: fields[{index}] ({item['name']}): type {type_name!r} is not one of {known}"
+            )
+        fields.append(
+            Field(
+                name=str(item["name"]),
+                type=FieldType(type_name),
+                label=item.get("label"),
+                filterable=bool(item.get("filterable", False)),
+                sortable=bool(item.get("sortable", False)),
+            )
+        )
+    names = [f.name for f in fields]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValidationError(f"{origin}: duplicate field names {duplicates}")
+    return tuple(fields)
+
+
+def _formats(raw: Any, origin: str) -> tuple[Format, ...]:
+    if raw is None:
+        return tuple(Format)
+    if not isinstance(raw, list) or not raw:
+        raise ValidationError(f"{origin}: formats must be a non-empty list")
+    try:
+        return tuple(Format(str(f).lower()) for f in raw)
+    except ValueError as exc:
+        known = [f.value for f in Format]
+        raise ValidationError(f"{origin}: formats {raw} must be among {known}") from exc
+
+
+def _check_schema(schema: Any, origin: str) -> None:
+    if not isinstance(schema, Mapping):
+        raise ValidationError(f"{origin}: parameters must be a JSON Schema mapping")
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise ValidationError(f"{origin}: parameters is not a valid JSON Schema: {exc.message}")
+
+
+def _positive_int(data: Mapping[str, Any], key: str, default: int, origin: str) -> int:
+    value = data.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValidationError(f"{origin}: {key} must be a positive number of seconds")
+    return value
+
+
+def _pdf(raw: Any, fields: tuple[Field, ...], origin: str) -> PdfLayout | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise ValidationError(f"{origin}: pdf must be a mapping")
+    names = {f.name for f in fields}
+    chart = None
+    if raw.get("chart"):
+        spec = raw["chart"]
+        chart = ChartSpec(type=str(spec.get("type", "bar")), x=str(spec["x"]), y=str(spec["y"]))
+        if chart.type not in ("bar", "line", "pie"):
+            raise ValidationError(f"{origin}: pdf.chart.type must be bar, line or pie")
+        unknown = {chart.x, chart.y} - names
+        if unknown:
+            raise ValidationError(f"{origin}: pdf.chart names unknown fields {sorted(unknown)}")
+    columns = tuple(str(c) for c in raw.get("columns") or ())
+    if set(columns) - names:
+        raise ValidationError(f"{origin}: pdf.columns names unknown fields")
+    return PdfLayout(
+        title=raw.get("title"),
+        columns=columns,
+        chart=chart,
+        landscape=raw.get("landscape"),
+        row_cap=int(raw.get("row_cap", 100_000)),
+    )
+
+
+def load_template_file(path: Path) -> Template:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ValidationError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_template(data, str(path))
+
+
+def load_templates(dirs: list[Path]) -> dict[str, Template]:
+    """Every ``*.yaml``/``*.yml`` file in ``dirs``; the first directory wins on duplicate ids."""
+    found: dict[str, Template] = {}
+    for directory in dirs:
+        if not directory.is_dir():
+            raise ValidationError(f"templates directory {directory} does not exist")
+        for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+            template = load_template_file(path)
+            found.setdefault(template.id, template)
+    return found
+
+
+def resolve_options(template: Template, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Options checked against the template's JSON Schema, with the schema's defaults filled in."""
+    if "tenant_id" in options:
+        raise ValidationError("tenant_id is bound from the caller and cannot be an option")
+    schema = dict(template.parameters)
+    resolved = dict(options)
+    for name, spec in (schema.get("properties") or {}).items():
+        if name not in resolved and isinstance(spec, Mapping) and "default" in spec:
+            resolved[name] = spec["default"]
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    errors = sorted(validator.iter_errors(resolved), key=lambda e: list(e.path))
+    if errors:
+        details = [
+            {"path": "/".join(str(p) for p in e.path) or "options", "message": e.message}
+            for e in errors
+        ]
+        raise ValidationError(f"options are not valid: {details[0]['message']}", details=details)
+    return resolved
