@@ -22,7 +22,7 @@ from reportd.domain.errors import ValidationError
 
 DIALECTS = ("digicert", "spaceone", "spectra", "pingone", "getbill")
 
-_toml_data: ContextVar[dict[str, Any]] = ContextVar("reportd_toml_data", default={})
+_toml_data: ContextVar[dict[str, Any] | None] = ContextVar("reportd_toml_data", default=None)
 
 
 class ServerSettings(BaseModel):
@@ -153,10 +153,10 @@ class Settings(BaseSettings):
 
 class _TomlSource(PydanticBaseSettingsSource):
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return _toml_data.get().get(field_name), field_name, False
+        return (_toml_data.get() or {}).get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return dict(_toml_data.get())
+        return dict(_toml_data.get() or {})
 
 
 def _is_loopback(host: str) -> bool:

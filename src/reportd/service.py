@@ -23,11 +23,10 @@ from urllib.parse import quote, urlencode
 from reportd.domain.errors import (
     ArtifactNotFound,
     AuthenticationFailed,
-    FormatInapplicable,
     Forbidden,
+    FormatInapplicable,
     ReportdError,
     ReportExpired,
-    ReportNotFound,
     ReportNotReady,
     ReportTimedOut,
     SourceNotFound,
@@ -124,8 +123,9 @@ class ReportService:
 
     # -- tenants and keys ----------------------------------------------------------------
 
-    def create_tenant(self, tenant_id: str, *, name: str | None = None,
-                      features: Sequence[str] = ()) -> Tenant:
+    def create_tenant(
+        self, tenant_id: str, *, name: str | None = None, features: Sequence[str] = ()
+    ) -> Tenant:
         if not tenant_id or len(tenant_id) > 64:
             raise ValidationError("a tenant id is 1 to 64 characters")
         return self.store.tenants.create_tenant(
@@ -301,7 +301,7 @@ class ReportService:
             raise ValidationError(f"state must be one of {list(ReportState.__members__)}")
         if not 1 <= limit <= MAX_PAGE:
             raise ValidationError(f"limit must be between 1 and {MAX_PAGE}")
-        return self.store.reports.list(
+        return self.store.reports.search(
             ReportQuery(
                 tenant_id=principal.tenant_id,
                 state=state,
@@ -433,8 +433,10 @@ class ReportService:
     def reap(self) -> ReapResult:
         result = self.store.reports.reap(self.run_options.max_attempts)
         for report_id in result.requeued:
-            log.warning("lease expired; report requeued", extra={"action": "requeue",
-                                                                  "report_id": report_id})
+            log.warning(
+                "lease expired; report requeued",
+                extra={"action": "requeue", "report_id": report_id},
+            )
         return result
 
     def deadline(self, report: Report) -> float:
@@ -455,8 +457,10 @@ class ReportService:
                 self.release(report.id, worker_id)
                 return ReportState.CREATED
             reason = control.stopping()
-            state = ReportState.TIMEOUT if isinstance(reason, ReportTimedOut) else (
-                ReportState.CANCELED
+            state = (
+                ReportState.TIMEOUT
+                if isinstance(reason, ReportTimedOut)
+                else (ReportState.CANCELED)
             )
             return self._end(report, worker_id, state, reason)
         finally:
@@ -505,9 +509,7 @@ class ReportService:
         template = self.template(report.template_id)
         retention = min(template.retention, report.expires_in or template.retention)
         expires_at = datetime.now(UTC) + timedelta(seconds=retention)
-        if self.store.reports.finish(
-            report.id, worker_id, artifacts, control.progress, expires_at
-        ):
+        if self.store.reports.finish(report.id, worker_id, artifacts, control.progress, expires_at):
             return ReportState.FINISHED
         # The lease was lost (another worker has it now): nothing of ours may stay.
         storage.delete_prefix(prefix + "/")
@@ -542,8 +544,9 @@ class ReportService:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    def iter_file(self, download: Download, start: int = 0,
-                  end: int | None = None) -> Iterator[bytes]:
+    def iter_file(
+        self, download: Download, start: int = 0, end: int | None = None
+    ) -> Iterator[bytes]:
         return download.storage.open_range(download.artifact.storage_key, start, end)
 
     def readiness(self) -> dict[str, Any]:

@@ -66,7 +66,8 @@ def _fields(raw: Any, origin: str) -> tuple[Field, ...]:
         if type_name not in FieldType.__members__.values():
             known = [t.value for t in FieldType]
             raise ValidationError(
-                f"{origin}: fields[{index}] ({item['name']}): type {type_name!r} is not one of {known}"
+                f"{origin}: fields[{index}] ({item['name']}): "
+                f"type {type_name!r} is not one of {known}"
             )
         fields.append(
             Field(
@@ -102,7 +103,8 @@ def _check_schema(schema: Any, origin: str) -> None:
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
-        raise ValidationError(f"{origin}: parameters is not a valid JSON Schema: {exc.message}")
+        message = f"{origin}: parameters is not a valid JSON Schema: {exc.message}"
+        raise ValidationError(message) from exc
 
 
 def _positive_int(data: Mapping[str, Any], key: str, default: int, origin: str) -> int:

@@ -14,9 +14,7 @@ def safe_display_name(display_name: str) -> str:
     return cleaned or "report"
 
 
-def artifact_filename(
-    display_name: str, on: date, extension: str, part: int | None = None
-) -> str:
+def artifact_filename(display_name: str, on: date, extension: str, part: int | None = None) -> str:
     stem = f"{safe_display_name(display_name)}-{on.isoformat()}"
     if part is not None:
         stem = f"{stem}-part-{part:03d}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 
-
 import pyarrow as pa
 
 
@@ -38,9 +37,7 @@ class Source(ABC):
         self.name = name
 
     @abstractmethod
-    def stream(
-        self, sql: str, params: Mapping[str, object], *, batch_size: int
-    ) -> BatchStream:
+    def stream(self, sql: str, params: Mapping[str, object], *, batch_size: int) -> BatchStream:
         """Start ``sql`` (with ``:name`` placeholders) and stream its rows."""
 
     @abstractmethod

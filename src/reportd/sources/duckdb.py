@@ -38,7 +38,10 @@ class DuckDBSource(Source):
             return self._con
 
     def _open(self) -> duckdb.DuckDBPyConnection:
-        config = {"threads": self.threads, "memory_limit": self.memory_limit}
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "threads": self.threads,
+            "memory_limit": self.memory_limit,
+        }
         try:
             if self.path is None:
                 return duckdb.connect(":memory:", config=config)
@@ -106,8 +109,8 @@ class DuckDBStream(BatchStream):
         try:
             counted = cursor.sql(
                 f"SELECT count(*) FROM ({self._sql}) AS _c", params=self._params
-            ).fetchone()
-            return int(counted[0]) if counted else None
+            ).fetchall()
+            return int(counted[0][0]) if counted else None
         except duckdb.Error:
             return None
         finally:

@@ -8,9 +8,7 @@ from reportd.domain.errors import ValidationError
 from reportd.sources.base import Source
 
 
-def build_source(
-    name: str, url: str, *, threads: int = 2, memory_limit: str = "512MB"
-) -> Source:
+def build_source(name: str, url: str, *, threads: int = 2, memory_limit: str = "512MB") -> Source:
     """``duckdb:///path`` (``duckdb://`` alone: in memory) or any SQLAlchemy URL."""
     if url.startswith("duckdb:"):
         from reportd.sources.duckdb import DuckDBSource

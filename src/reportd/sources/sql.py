@@ -78,10 +78,8 @@ class SQLAlchemyStream(BatchStream):
             ).execute(text(self._sql), self._params)
             names = list(result.keys())
             for rows in result.partitions(self._batch_size):
-                columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
-                yield pa.RecordBatch.from_arrays(
-                    [pa.array(list(col)) for col in columns], names=names
-                )
+                columns = [[row[i] for row in rows] for i in range(len(names))]
+                yield pa.RecordBatch.from_arrays([pa.array(col) for col in columns], names=names)
         except SQLAlchemyError as exc:
             raise SourceError(f"query failed on source {self._source.name!r}: {exc}") from exc
 

@@ -9,6 +9,7 @@ whose worker died and was handed to another can never be finished twice.
 from __future__ import annotations
 
 import base64
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -115,7 +116,7 @@ class ReportStore:
         with read_transaction(self.engine) as conn:
             return self._get(conn, report_id, tenant_id)
 
-    def list(self, query: ReportQuery) -> ReportPage:
+    def search(self, query: ReportQuery) -> ReportPage:
         conditions = [reports.c.tenant_id == query.tenant_id]
         for column, value in (
             (reports.c.state, query.state),
@@ -327,7 +328,9 @@ class ReportStore:
             raise ReportNotFound(f"report {report_id!r} not found")
         return self._with_artifacts(conn, [_report(row)])[0]
 
-    def _with_artifacts(self, conn: Connection, found: list[Report]) -> list[Report]:
+    def _with_artifacts(
+        self, conn: Connection, found: builtins.list[Report]
+    ) -> builtins.list[Report]:
         if not found:
             return found
         ids = [r.id for r in found]

@@ -1,0 +1,56 @@
+"""The FastAPI app factory: everything is built here from settings, nothing at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from reportd import __version__
+from reportd.api.errors import install_error_handlers
+from reportd.api.routes import files, health, reports, templates
+from reportd.config import Settings
+from reportd.service import ReportService
+from reportd.wiring import build_service, prepare
+from reportd.worker import Worker
+
+
+def create_app(
+    settings: Settings,
+    *,
+    service: ReportService | None = None,
+    workers: int | None = None,
+) -> FastAPI:
+    """``workers``: in-process worker slots (default from settings; 0 for an API-only process)."""
+    service = service or build_service(settings)
+    slots = settings.worker.concurrency if workers is None else workers
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        prepare(settings, service)
+        worker = None
+        if slots > 0:
+            worker = Worker(service, concurrency=slots, poll_interval=settings.worker.poll_interval)
+            app.state.notify_created = worker.wake
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+            service.store.close()
+
+    app = FastAPI(
+        title="reportd",
+        version=__version__,
+        description="Self-hosted, multi-tenant, asynchronous report service.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.state.settings = settings
+    app.state.notify_created = lambda: None
+    install_error_handlers(app)
+    for router in (reports.router, templates.router, files.router, health.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,225 @@
+"""Pydantic models of the native API's wire format (the only pydantic models in reportd)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reportd.domain.models import Artifact, ReportRequest, Template
+from reportd.domain.models import Report as DomainReport
+
+
+class ReportCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    template_id: str = Field(min_length=1, max_length=100)
+    name: str | None = Field(default=None, max_length=300)
+    options: dict[str, Any] = Field(default_factory=dict)
+    fields: list[str] | None = None
+    filter: str | None = Field(default=None, max_length=10_000)
+    order_by: list[str] = Field(default_factory=list)
+    formats: list[str] = Field(min_length=1, max_length=6)
+    packaging: Literal["none", "zip", "gzip"] = "none"
+    zip_password: bool | str | None = None
+    storage_id: str | None = None
+    expires_in: int | None = Field(default=None, gt=0)
+    callback_url: str | None = Field(default=None, max_length=2000)
+
+    def to_request(self) -> ReportRequest:
+        return ReportRequest(
+            template_id=self.template_id,
+            name=self.name,
+            options=self.options,
+            fields=tuple(self.fields) if self.fields is not None else None,
+            filter=self.filter,
+            order_by=tuple(self.order_by),
+            formats=tuple(self.formats),
+            packaging=self.packaging,
+            zip_password=self.zip_password,
+            storage_id=self.storage_id,
+            expires_in=self.expires_in,
+            callback_url=self.callback_url,
+        )
+
+
+class ProgressPublic(BaseModel):
+    rows: int
+    total_rows: int | None
+    percent: float | None
+
+
+class ErrorPublic(BaseModel):
+    code: str
+    message: str
+
+
+class ArtifactPublic(BaseModel):
+    format: str
+    packaging: str
+    filename: str
+    mime_type: str
+    size: int
+    sha256: str
+    part: int | None = None
+    rows: int
+
+    @classmethod
+    def of(cls, artifact: Artifact) -> ArtifactPublic:
+        return cls(
+            format=artifact.format.value,
+            packaging=artifact.packaging.value,
+            filename=artifact.filename,
+            mime_type=artifact.mime_type,
+            size=artifact.size,
+            sha256=artifact.sha256,
+            part=artifact.part,
+            rows=artifact.rows,
+        )
+
+
+class ReportLinks(BaseModel):
+    self: str
+    events: str
+    download: str
+    cancel: str
+
+
+class ReportPublic(BaseModel):
+    id: str
+    tenant_id: str
+    template_id: str
+    name: str
+    state: str
+    options: dict[str, Any]
+    fields: list[str]
+    filter: str | None
+    order_by: list[str]
+    formats: list[str]
+    packaging: str
+    zip_password: str | None = None
+    progress: ProgressPublic
+    created_by: str | None
+    schedule_id: str | None
+    created_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    expires_at: datetime | None
+    error: ErrorPublic | None
+    storage_id: str
+    artifacts: list[ArtifactPublic]
+    links: ReportLinks
+
+    @classmethod
+    def of(cls, report: DomainReport) -> ReportPublic:
+        base = f"/v1/reports/{report.id}"
+        return cls(
+            id=report.id,
+            tenant_id=report.tenant_id,
+            template_id=report.template_id,
+            name=report.name,
+            state=report.state.value,
+            options=dict(report.options),
+            fields=list(report.fields),
+            filter=report.filter,
+            order_by=list(report.order_by),
+            formats=[f.value for f in report.formats],
+            packaging=report.packaging.value,
+            zip_password=report.zip_password,
+            progress=ProgressPublic(
+                rows=report.progress.rows,
+                total_rows=report.progress.total_rows,
+                percent=report.progress.percent,
+            ),
+            created_by=report.created_by,
+            schedule_id=report.schedule_id,
+            created_at=report.created_at,
+            started_at=report.started_at,
+            finished_at=report.finished_at,
+            expires_at=report.expires_at,
+            error=ErrorPublic(code=report.error.code, message=report.error.message)
+            if report.error
+            else None,
+            storage_id=report.storage_id,
+            artifacts=[ArtifactPublic.of(a) for a in report.artifacts],
+            links=ReportLinks(
+                self=base,
+                events=f"{base}/events",
+                download=f"{base}/download",
+                cancel=f"{base}/cancel",
+            ),
+        )
+
+
+class ReportsPublic(BaseModel):
+    results: list[ReportPublic]
+    total_count: int
+    next_cursor: str | None
+
+
+class DownloadUrlPublic(BaseModel):
+    download_url: str
+    expires_at: datetime
+    filename: str
+    file_size: int
+    mime_type: str
+    sha256: str
+
+
+class FieldPublic(BaseModel):
+    name: str
+    type: str
+    label: str | None
+    filterable: bool
+    sortable: bool
+
+
+class TemplatePublic(BaseModel):
+    id: str
+    name: str
+    description: str
+    fields: list[FieldPublic]
+    parameters: dict[str, Any]
+    formats: list[str]
+    display_name: str | None
+    timeout: int
+    retention: int
+
+    @classmethod
+    def of(cls, template: Template) -> TemplatePublic:
+        return cls(
+            id=template.id,
+            name=template.name,
+            description=template.description,
+            fields=[
+                FieldPublic(
+                    name=f.name,
+                    type=f.type.value,
+                    label=f.label,
+                    filterable=f.filterable,
+                    sortable=f.sortable,
+                )
+                for f in template.fields
+            ],
+            parameters=dict(template.parameters),
+            formats=[f.value for f in template.formats],
+            display_name=template.display_name,
+            timeout=template.timeout,
+            retention=template.retention,
+        )
+
+
+class TemplatesPublic(BaseModel):
+    results: list[TemplatePublic]
+    total_count: int
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail

@@ -1,0 +1,74 @@
+"""Build the service from settings, once: engine, store, templates, sources, storages."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from reportd.config import Settings
+from reportd.domain.errors import AlreadyExists, TenantNotFound
+from reportd.domain.models import Feature
+from reportd.service import ReportService, RunOptions
+from reportd.sources.registry import build_source
+from reportd.storage.registry import build_storage
+from reportd.storage.signing import LinkSigner
+from reportd.store import Store
+from reportd.templates import load_templates
+
+log = logging.getLogger("reportd")
+
+DEMO_TENANT = "demo"
+
+
+def build_service(settings: Settings) -> ReportService:
+    store = Store.connect(settings.database_url, pool_size=settings.database.pool_size)
+    worker = settings.worker
+    sources = {
+        s.name: build_source(
+            s.name, s.url, threads=worker.duckdb_threads, memory_limit=worker.duckdb_memory_limit
+        )
+        for s in settings.all_sources()
+    }
+    storages = {
+        name: build_storage(name, config) for name, config in settings.storage_settings().items()
+    }
+    return ReportService(
+        store=store,
+        templates=load_templates(settings.template_dirs()),
+        sources=sources,
+        storages=storages,
+        signer=LinkSigner(settings.signing_secret()),
+        default_storage=settings.default_storage,
+        link_ttl=settings.server.link_ttl,
+        public_url=settings.server.public_url,
+        run_options=RunOptions(
+            batch_size=worker.batch_size,
+            compresslevel=worker.zip_compresslevel,
+            lease_seconds=worker.lease_seconds,
+            max_attempts=worker.max_attempts,
+        ),
+    )
+
+
+def prepare(settings: Settings, service: ReportService) -> None:
+    """What the embedded default does on start: migrate, and lay out the demo if asked."""
+    if settings.database_url.startswith("sqlite"):
+        service.store.migrate()
+    if settings.demo_enabled:
+        ensure_demo(settings, service)
+
+
+def ensure_demo(settings: Settings, service: ReportService) -> None:
+    from reportd.demo.data import build_demo_database
+
+    path = settings.data_dir / "demo.duckdb"
+    if not path.exists():
+        counts = build_demo_database(path)
+        log.info("demo data built", extra={"action": "demo_data", "rows": sum(counts.values())})
+    try:
+        service.store.tenants.get_tenant(DEMO_TENANT)
+    except TenantNotFound:
+        with contextlib.suppress(AlreadyExists):  # another process made it first
+            service.create_tenant(
+                DEMO_TENANT, name="Demo tenant", features=[Feature.CUSTOM_REPORTS.value]
+            )
