@@ -1,0 +1,429 @@
+"""Format writers, schema conforming and packaging.
+
+One contract suite runs over every writer the registry offers: the same batches go in and
+the file, read back with the format's own reader, must hold the same canonical values.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import struct
+import tracemalloc
+import zipfile
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+import pyzipper
+
+from reportd.domain.errors import FormatInapplicable, SourceError
+from reportd.domain.formats import FieldType, Format, Packaging
+from reportd.domain.models import Field, Template
+from reportd.formats.base import WriteContext
+from reportd.formats.packaging import generate_password, package
+from reportd.formats.registry import available_formats, open_writer, writer_class
+from reportd.formats.schema import canonical_schema, conform
+
+PARIS = ZoneInfo("Europe/Paris")
+FIELDS = (
+    Field("name", FieldType.STRING),
+    Field("count", FieldType.INTEGER),
+    Field("amount", FieldType.NUMBER),
+    Field("paid", FieldType.BOOLEAN),
+    Field("day", FieldType.DATE),
+    Field("at", FieldType.DATETIME),
+    Field("at_paris", FieldType.DATETIME),
+    Field("at_utc", FieldType.DATETIME),
+)
+NAMES = [
+    "plain",
+    "한국어 보고서",
+    'say "hi"',
+    "a,b",
+    "line\nbreak\r\nend",
+    "back\\slash\ttab\x01ctl",
+    "",
+    None,
+]
+COUNTS = [0, -1, 2**62, None, 42, 7, -(2**63), 1]
+AMOUNTS = [0.1, -2.5, 1e20, None, 1 / 3, 0.0, 123456789.125, -1e-7]
+PAID = [True, False, None, True, False, True, True, False]
+DAYS = [date(2024, 1, 2), date(1, 1, 1), None, date(9999, 12, 31)] + [date(2024, 2, 29)] * 4
+AT = [
+    datetime(2024, 1, 2, 3, 4, 5),
+    datetime(2024, 1, 2, 3, 4, 5, 500000),
+    None,
+    datetime(1999, 12, 31, 23, 59, 59, 1),
+] + [datetime(2024, 7, 1)] * 4
+AT_TZ = [None if v is None else v.replace(tzinfo=UTC) for v in AT]
+
+
+def source_batch() -> pa.RecordBatch:
+    """Source types on purpose not canonical: int32, float32-free, tz columns, extra column."""
+    return pa.RecordBatch.from_arrays(
+        [
+            pa.array(COUNTS, pa.int64()),
+            pa.array(NAMES, pa.string()),
+            pa.array(AMOUNTS, pa.float64()),
+            pa.array(PAID, pa.bool_()),
+            pa.array(DAYS, pa.date32()),
+            pa.array(AT, pa.timestamp("us")),
+            pa.array(AT_TZ, pa.timestamp("us", "Europe/Paris")),
+            pa.array(AT_TZ, pa.timestamp("ns", "Etc/UTC")),
+            pa.array(range(8), pa.int8()),
+        ],
+        names=["count", "name", "amount", "paid", "day", "at", "at_paris", "at_utc", "extra"],
+    )
+
+
+def expected_text(field: Field, value: object) -> str | None:
+    """The canonical rendering, computed independently of the writers."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return {1e20: "1e+20", -1e-7: "-1e-7", 0.0: "0", 123456789.125: "123456789.125"}.get(
+            value, repr(value)
+        )
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        if field.name == "at_paris":
+            return value.astimezone(PARIS).isoformat()
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def expected_rows() -> list[list[str | None]]:
+    columns = [NAMES, COUNTS, AMOUNTS, PAID, DAYS, AT, AT_TZ, AT_TZ]
+    return [
+        [expected_text(f, col[i]) for f, col in zip(FIELDS, columns, strict=True)]
+        for i in range(len(NAMES))
+    ]
+
+
+def context(fields: tuple[Field, ...] = FIELDS, threads: int | None = None) -> WriteContext:
+    template = Template(
+        id="t", name="T", source="s", query="select 1", fields=fields, formats=tuple(Format)
+    )
+    return WriteContext(template=template, fields=fields, render_threads=threads)
+
+
+def write(fmt: Format, path: Path, batches: Iterable[pa.RecordBatch]) -> int:
+    schema = canonical_schema(FIELDS, source_batch().schema)
+    with open_writer(fmt, path, schema, context()) as writer:
+        for batch in batches:
+            writer.write(conform(batch, schema))
+    return writer.rows
+
+
+def _json_cell(value: object) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return None if value is None else str(value)
+
+
+def _json_row(obj: dict[str, object]) -> list[str | None]:
+    assert list(obj) == [f.name for f in FIELDS]
+    return [_json_cell(v) for v in obj.values()]
+
+
+def read_csv(path: Path) -> list[list[str | None]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == [f.name for f in FIELDS]
+    return [[cell or None for cell in row] for row in rows[1:]]
+
+
+def read_json(path: Path) -> list[list[str | None]]:
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(text, parse_float=str, parse_int=str)
+    return [_json_row(obj) for obj in data]
+
+
+def read_ndjson(path: Path) -> list[list[str | None]]:
+    text = path.read_text(encoding="utf-8")
+    assert text == "" or text.endswith("\n")
+    lines = text.split("\n")[:-1]
+    return [_json_row(json.loads(line, parse_float=str, parse_int=str)) for line in lines]
+
+
+READERS: dict[Format, Callable[[Path], list[list[str | None]]]] = {
+    Format.CSV: read_csv,
+    Format.JSON: read_json,
+    Format.NDJSON: read_ndjson,
+}
+
+
+def csv_view(rows: list[list[str | None]]) -> list[list[str | None]]:
+    """What csv.reader can tell apart: the empty string reads back as NULL."""
+    return [[cell or None for cell in row] for row in rows]
+
+
+@pytest.fixture(params=available_formats(), ids=str)
+def fmt(request: pytest.FixtureRequest) -> Format:
+    assert request.param in READERS, f"no reader in the contract suite for {request.param}"
+    return Format(request.param)
+
+
+def test_contract_values_round_trip(fmt: Format, tmp_path: Path) -> None:
+    path = tmp_path / f"out.{fmt.extension}"
+    rows = write(fmt, path, [source_batch(), source_batch().slice(2, 3)])
+    expected = expected_rows() + expected_rows()[2:5]
+    got = READERS[fmt](path)
+    assert rows == len(expected)
+    assert got == (csv_view(expected) if fmt is Format.CSV else expected)
+
+
+def test_contract_same_values_as_csv(fmt: Format, tmp_path: Path) -> None:
+    write(Format.CSV, tmp_path / "ref.csv", [source_batch()])
+    write(fmt, tmp_path / "out", [source_batch()])
+    assert csv_view(READERS[fmt](tmp_path / "out")) == read_csv(tmp_path / "ref.csv")
+
+
+def test_contract_many_threads_keep_order(fmt: Format, tmp_path: Path) -> None:
+    schema = canonical_schema(FIELDS, source_batch().schema)
+    big = pa.concat_batches([source_batch()] * 20_000)  # 160k rows: several render chunks
+    with open_writer(fmt, tmp_path / "out", schema, context(threads=3)) as writer:
+        writer.write(conform(big, schema))
+        writer.write(conform(source_batch(), schema))
+    got = READERS[fmt](tmp_path / "out")
+    expected = expected_rows() * 20_001
+    assert got == (csv_view(expected) if fmt is Format.CSV else expected)
+
+
+def test_contract_empty_result(fmt: Format, tmp_path: Path) -> None:
+    path = tmp_path / "out"
+    assert write(fmt, path, []) == 0
+    assert READERS[fmt](path) == []
+    text = path.read_text(encoding="utf-8")
+    empty = {Format.CSV: ",".join(f.name for f in FIELDS) + "\n", Format.JSON: "[]\n"}
+    assert text == empty.get(fmt, "")
+
+
+def test_contract_memory_is_flat(fmt: Format, tmp_path: Path) -> None:
+    schema = canonical_schema(FIELDS, source_batch().schema)
+    batch = conform(pa.concat_batches([source_batch()] * 2_000), schema)
+
+    def peaks(batches: int) -> tuple[int, int]:
+        arrow_peak = 0
+        tracemalloc.start()
+        with open_writer(fmt, tmp_path / "out", schema, context()) as writer:
+            for _ in range(batches):
+                writer.write(batch)
+                arrow_peak = max(arrow_peak, pa.total_allocated_bytes())
+        python_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return python_peak, arrow_peak
+
+    peaks(5)  # warm up imports and caches
+    small_py, small_arrow = peaks(10)
+    large_py, large_arrow = peaks(100)
+    assert large_py < small_py * 1.5 + 256 * 1024
+    assert large_arrow < small_arrow * 1.5 + 1024 * 1024
+
+
+def test_csv_quotes_only_where_needed(tmp_path: Path) -> None:
+    write(Format.CSV, tmp_path / "out.csv", [source_batch()])
+    lines = (tmp_path / "out.csv").read_bytes().split(b"\n")
+    first = b"plain,0,0.1,true,2024-01-02,2024-01-02T03:04:05,"
+    assert lines[1] == first + b"2024-01-02T04:04:05+01:00,2024-01-02T03:04:05Z"
+    assert lines[3].startswith(b'"say ""hi""",')
+    assert lines[4].startswith(b'"a,b",')
+    assert b'\n"",' in (tmp_path / "out.csv").read_bytes()  # empty string, not NULL
+    assert lines[-2].startswith(b",1,-1e-7,false,")  # NULL: an empty field
+    assert b"\r\n" not in (tmp_path / "out.csv").read_bytes().replace(b"break\r\nend", b"")
+
+
+def test_csv_reads_with_pyarrow(tmp_path: Path) -> None:
+    write(Format.CSV, tmp_path / "out.csv", [source_batch()])
+    table = pacsv.read_csv(tmp_path / "out.csv")
+    assert table.column("count").to_pylist() == COUNTS
+    assert table.column("name").to_pylist()[:4] == NAMES[:4]
+
+
+def test_json_is_one_array_of_objects(tmp_path: Path) -> None:
+    write(Format.JSON, tmp_path / "out.json", [source_batch().slice(0, 2)])
+    text = (tmp_path / "out.json").read_text(encoding="utf-8")
+    assert text.startswith('[{"name":"plain","count":0,"amount":0.1,"paid":true,')
+    assert text.count("},\n{") == 1
+    assert text.endswith("}]\n")
+
+
+def test_json_escapes_every_control_character(tmp_path: Path) -> None:
+    nasty = "".join(chr(c) for c in range(0x20)) + '"\\/\u2028é한'
+    batch = pa.RecordBatch.from_arrays([pa.array([nasty, "x"])], names=["s"])
+    fields = (Field("s"),)
+    schema = canonical_schema(fields)
+    with open_writer(Format.NDJSON, tmp_path / "o", schema, context(fields)) as writer:
+        writer.write(conform(batch, schema))
+    lines = (tmp_path / "o").read_text(encoding="utf-8").splitlines()  # splits at U+2028 too
+    assert [json.loads(line)["s"] for line in lines] == [nasty, "x"]
+
+
+def test_non_finite_floats_render_as_null(tmp_path: Path) -> None:
+    values = [float("nan"), float("inf"), float("-inf"), 1.5]
+    fields = (Field("x", FieldType.NUMBER),)
+    batch = pa.RecordBatch.from_arrays([pa.array(values)], names=["x"])
+    schema = canonical_schema(fields)
+    for fmt in (Format.CSV, Format.NDJSON):
+        with open_writer(fmt, tmp_path / "o", schema, context(fields)) as writer:
+            writer.write(conform(batch, schema))
+        text = (tmp_path / "o").read_text()
+        assert text in ("x\n\n\n\n1.5\n", '{"x":null}\n' * 3 + '{"x":1.5}\n')
+
+
+# --- schema -------------------------------------------------------------------------------
+
+
+def test_canonical_schema_types_and_time_zones() -> None:
+    schema = canonical_schema(FIELDS, source_batch().schema)
+    assert schema.types == [
+        pa.string(),
+        pa.int64(),
+        pa.float64(),
+        pa.bool_(),
+        pa.date32(),
+        pa.timestamp("us"),
+        pa.timestamp("us", "Europe/Paris"),
+        pa.timestamp("us", "Etc/UTC"),
+    ]
+    assert canonical_schema(FIELDS).field("at_paris").type == pa.timestamp("us")
+
+
+def test_conform_selects_orders_and_casts_without_float_noise() -> None:
+    fields = (Field("b", FieldType.NUMBER), Field("a", FieldType.INTEGER), Field("c"))
+    batch = pa.RecordBatch.from_arrays(
+        [
+            pa.array([1, 2], pa.int32()),
+            pa.array([0.1, 2.5], pa.float32()),
+            pa.array([Decimal("0.30"), None], pa.decimal128(10, 2)),
+            pa.array([7, 8]),
+        ],
+        names=["a", "b", "z", "c"],
+    )
+    out = conform(batch, canonical_schema(fields))
+    assert out.schema.names == ["b", "a", "c"]
+    assert out.column(0).to_pylist() == [0.1, 2.5]
+    assert out.column(1).type == pa.int64()
+    assert out.column(2).to_pylist() == ["7", "8"]
+    decimal_fields = (Field("z", FieldType.NUMBER),)
+    assert conform(batch, canonical_schema(decimal_fields)).column(0).to_pylist() == [0.3, None]
+
+
+def test_conform_names_the_missing_column() -> None:
+    batch = pa.RecordBatch.from_arrays([pa.array([1])], names=["a"])
+    with pytest.raises(SourceError, match="'nope'"):
+        conform(batch, canonical_schema((Field("nope"),)))
+
+
+def test_conform_names_the_column_that_cannot_be_cast() -> None:
+    batch = pa.RecordBatch.from_arrays([pa.array(["x1"])], names=["qty"])
+    with pytest.raises(SourceError, match="'qty'") as info:
+        conform(batch, canonical_schema((Field("qty", FieldType.INTEGER),)))
+    assert info.value.details["column"] == "qty"
+
+
+def test_conform_refuses_timestamps_beyond_year_9999() -> None:
+    far = pa.array([253_402_300_800_000_000], pa.timestamp("us"))
+    batch = pa.RecordBatch.from_arrays([far], names=["at"])
+    with pytest.raises(SourceError, match="'at'"):
+        conform(batch, canonical_schema((Field("at", FieldType.DATETIME),)))
+
+
+# --- registry -----------------------------------------------------------------------------
+
+
+def test_registry_offers_the_text_formats() -> None:
+    assert {Format.CSV, Format.JSON, Format.NDJSON} <= set(available_formats())
+    for fmt in available_formats():
+        assert writer_class(fmt).format is fmt
+
+
+@pytest.mark.parametrize("fmt", ["docx", *(f for f in Format if f not in available_formats())])
+def test_registry_refuses_formats_it_cannot_write(fmt: str) -> None:
+    with pytest.raises(FormatInapplicable):
+        writer_class(fmt)
+
+
+# --- packaging ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> list[tuple[Path, str]]:
+    a, b = tmp_path / "a.csv", tmp_path / "b.json"
+    a.write_bytes(b"x,y\n" + b"1,2\n" * 300_000)
+    b.write_text('[{"k":"한"}]\n', encoding="utf-8")
+    return [(a, "report-2024-01-02.csv"), (b, "report-2024-01-02.json")]
+
+
+def test_zip_opens_with_zipfile(files: list[tuple[Path, str]], tmp_path: Path) -> None:
+    dest = package(files, Packaging.ZIP, tmp_path / "out.zip")
+    with zipfile.ZipFile(dest) as archive:
+        assert archive.testzip() is None
+        for path, name in files:
+            assert archive.read(name) == path.read_bytes()
+            assert archive.getinfo(name).compress_type == zipfile.ZIP_DEFLATED
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_aes_zip_needs_the_right_password(files: list[tuple[Path, str]], tmp_path: Path) -> None:
+    password = generate_password()
+    dest = package(files, Packaging.ZIP, tmp_path / "out.zip", password=password)
+    with pyzipper.AESZipFile(dest) as archive:
+        archive.setpassword(b"wrong-password")
+        with pytest.raises(RuntimeError, match="Bad password"):
+            archive.read(files[0][1])
+        archive.setpassword(password.encode())
+        for path, name in files:
+            assert archive.read(name) == path.read_bytes()
+    with zipfile.ZipFile(dest) as plain:
+        for _, name in files:
+            assert _aes_extra(plain.getinfo(name)) == (2, b"AE", 3, zipfile.ZIP_DEFLATED)
+        with pytest.raises(RuntimeError):
+            plain.read(files[0][1])
+
+
+def _aes_extra(info: zipfile.ZipInfo) -> tuple[int, bytes, int, int]:
+    """The WinZip AES extra field: (AE version, vendor, strength 3 = 256-bit, method)."""
+    assert info.compress_type == 99  # the AES marker method
+    extra = info.extra
+    while extra:
+        header, size = struct.unpack("<HH", extra[:4])
+        if header == 0x9901:
+            version, vendor, strength, method = struct.unpack("<H2sBH", extra[4 : 4 + size])
+            return version, vendor, strength, method
+        extra = extra[4 + size :]
+    raise AssertionError("no AES extra field")
+
+
+def test_gzip_round_trips_one_file(files: list[tuple[Path, str]], tmp_path: Path) -> None:
+    dest = package(files[:1], Packaging.GZIP, tmp_path / "out.csv.gz", compresslevel=6)
+    with gzip.open(dest) as f:
+        assert f.read() == files[0][0].read_bytes()
+
+
+def test_gzip_takes_one_file_and_no_password(files: list[tuple[Path, str]], tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="exactly one"):
+        package(files, Packaging.GZIP, tmp_path / "out.gz")
+    with pytest.raises(ValueError, match="password"):
+        package(files[:1], Packaging.GZIP, tmp_path / "out.gz", password="x" * 16)
+    assert not (tmp_path / "out.gz").exists()
+
+
+def test_no_packaging_returns_the_file(files: list[tuple[Path, str]], tmp_path: Path) -> None:
+    assert package(files[:1], Packaging.NONE, tmp_path / "ignored") == files[0][0]
+
+
+def test_generated_passwords_are_strong_and_distinct() -> None:
+    passwords = {generate_password() for _ in range(100)}
+    assert len(passwords) == 100
+    assert all(len(p) >= 16 for p in passwords)
