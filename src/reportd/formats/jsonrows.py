@@ -1,8 +1,9 @@
 """JSON objects for a batch's rows, built column by column.
 
-Each column becomes a fragment per row (``,"key":value``), and the fragments are joined
-row-wise: no Python object per value ever exists. Strings are escaped with a few whole-column
-replacements, and only when a quick scan of the column's bytes finds something to escape.
+Each column becomes its values' JSON text, and one row-wise join puts them between the
+literal keys and punctuation: no Python object per value ever exists. Strings are escaped
+with a few whole-column replacements, and only when a quick scan of the column's bytes finds
+something to escape.
 """
 
 from __future__ import annotations
@@ -31,26 +32,35 @@ def json_rows(batch: pa.RecordBatch, keys: list[str], prefix: str, suffix: str) 
     """One JSON object per row: ``prefix{"k":v,...}suffix``; ``keys`` from ``json_key``."""
     if not keys:
         return pa.array([prefix + "{}" + suffix] * batch.num_rows, pa.string())
-    fragments = [
-        _fragment(column, (prefix + "{" if i == 0 else ",") + key + ":")
-        for i, (key, column) in enumerate(zip(keys, batch.columns, strict=True))
-    ]
-    return pc.binary_join_element_wise(*fragments, "}" + suffix, "")
+    pieces: list[str | pa.Array] = []
+    for i, (key, column) in enumerate(zip(keys, batch.columns, strict=True)):
+        pieces.append((prefix + "{" if i == 0 else ",") + key + ":")
+        pieces.extend(_value_pieces(column))
+    pieces.append("}" + suffix)
+    return _join(pieces)
 
 
-def _fragment(column: pa.Array, lead: str) -> pa.Array:
-    """``lead`` followed by each value's JSON; never null."""
+def _value_pieces(column: pa.Array) -> list[str | pa.Array]:
+    """The JSON of each value, as text columns and literals to join; never null."""
     value = text(column)
     if not is_quoted_in_json(column.type):
-        return pc.binary_join_element_wise(
-            lead, value, "", null_handling="replace", null_replacement="null"
-        )
+        return [pc.fill_null(value, "null") if value.null_count else value]
     if pa.types.is_string(column.type):
         value = json_escape(value)
-    fragment = pc.binary_join_element_wise(lead + '"', value, '"', "")
-    if fragment.null_count:
-        fragment = pc.fill_null(fragment, lead + "null")
-    return fragment
+    if value.null_count:
+        return [pc.fill_null(pc.binary_join_element_wise('"', value, '"', ""), "null")]
+    return ['"', value, '"']
+
+
+def _join(pieces: list[str | pa.Array]) -> pa.Array:
+    """Row-wise concatenation; adjacent literals merged, as every argument costs a pass."""
+    merged: list[str | pa.Array] = []
+    for piece in pieces:
+        if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return pc.binary_join_element_wise(*merged, "")
 
 
 def json_escape(column: pa.Array) -> pa.Array:

@@ -1,0 +1,211 @@
+"""reportd's text writers against DuckDB's own ``COPY ... TO``, side by side in one run.
+
+Builds (once, cached in --dir) a DuckDB table of --rows rows x 8 columns (ints, floats with
+some NULLs, short strings, timestamps, booleans), then times, each in a fresh child process
+with the same DuckDB threads and memory_limit:
+
+- DuckDB ``COPY (q) TO 'x.csv' (HEADER)`` and ``COPY (q) TO 'x.json' (FORMAT JSON)``;
+- ``con.sql(q).to_arrow_reader(batch_size)`` batches conformed and fed through reportd's CSV
+  and NDJSON writers (and the JSON-array writer, for information).
+
+Peak RSS is the child's own maxrss from ``os.wait4``: the same rusage that
+``getrusage(RUSAGE_CHILDREN)`` reports, but per child, where RUSAGE_CHILDREN keeps the maximum
+over every child waited for so far and so could not tell the sides apart.
+
+    .venv/bin/python bench/export_formats.py --rows 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+QUERY = "SELECT * FROM t"
+TARGETS = {"csv": ("duckdb_csv", 1.25), "ndjson": ("duckdb_json", 1.5), "json": ("duckdb_json", 0)}
+CASES = ("duckdb_csv", "reportd_csv", "duckdb_json", "reportd_ndjson", "reportd_json")
+
+TABLE_SQL = """
+CREATE TABLE t AS SELECT
+    i::BIGINT AS id,
+    'cust_' || (i % 9973)::VARCHAR AS customer,
+    CASE WHEN i % 10 = 0 THEN NULL ELSE round((i * 7919 % 100000) / 100.0, 2) END::DOUBLE
+        AS amount,
+    (i % 1000)::INTEGER AS qty,
+    TIMESTAMP '2024-01-01' + to_seconds(i * 37 % 31536000) AS created_at,
+    (i % 3 = 0) AS paid,
+    ((i * 31) % 1000) / 7.0 AS ratio,
+    CASE i % 4 WHEN 0 THEN 'north' WHEN 1 THEN 'south' WHEN 2 THEN 'east' ELSE 'west' END
+        AS region
+FROM range({rows}) r(i)
+"""
+
+
+def connect(args: argparse.Namespace, read_only: bool = True):  # type: ignore[no-untyped-def]
+    import duckdb
+
+    con = duckdb.connect(str(args.db), read_only=read_only)
+    con.execute(f"SET threads = {int(args.threads)}")
+    con.execute(f"SET memory_limit = '{args.memory_limit}'")
+    con.execute("SET preserve_insertion_order = true")
+    return con
+
+
+def build(args: argparse.Namespace) -> None:
+    if args.db.exists():
+        return
+    tmp = args.db.with_suffix(".building")
+    tmp.unlink(missing_ok=True)
+    con = connect(argparse.Namespace(**{**vars(args), "db": tmp}), read_only=False)
+    con.execute(TABLE_SQL.format(rows=int(args.rows)))
+    con.close()
+    tmp.rename(args.db)
+
+
+def run_duckdb(args: argparse.Namespace, fmt: str, out: Path) -> None:
+    con = connect(args)
+    options = "HEADER" if fmt == "csv" else "FORMAT JSON"
+    con.execute(f"COPY ({QUERY}) TO '{out}' ({options})")
+
+
+def run_reportd(args: argparse.Namespace, fmt: str, out: Path) -> None:
+    from reportd.domain.formats import Format
+    from reportd.domain.models import Field, Template
+    from reportd.formats.base import WriteContext
+    from reportd.formats.registry import open_writer
+    from reportd.formats.schema import canonical_schema, conform
+
+    con = connect(args)
+    reader = con.sql(QUERY).to_arrow_reader(args.batch_size)
+    fields = tuple(Field(f.name, _field_type(f.type)) for f in reader.schema)
+    template = Template("bench", "bench", "bench", QUERY, fields, tuple(Format))
+    schema = canonical_schema(fields, reader.schema)
+    context = WriteContext(template=template, fields=fields)
+    with open_writer(Format(fmt), out, schema, context) as writer:
+        for batch in reader:
+            writer.write(conform(batch, schema))
+
+
+def _field_type(arrow_type: object) -> str:
+    import pyarrow as pa
+
+    from reportd.domain.formats import FieldType
+
+    for check, field_type in (
+        (pa.types.is_boolean, FieldType.BOOLEAN),
+        (pa.types.is_integer, FieldType.INTEGER),
+        (pa.types.is_floating, FieldType.NUMBER),
+        (pa.types.is_timestamp, FieldType.DATETIME),
+        (pa.types.is_date, FieldType.DATE),
+    ):
+        if check(arrow_type):
+            return field_type
+    return FieldType.STRING
+
+
+def child(args: argparse.Namespace) -> None:
+    engine, fmt = args.child.split("_", 1)
+    out = args.dir / f"{args.child}.{fmt}"
+    _import_everything()  # a worker pays imports once at start-up, not per report
+    start = time.perf_counter()
+    if engine == "duckdb":
+        run_duckdb(args, fmt, out)
+    else:
+        run_reportd(args, fmt, out)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "bytes": out.stat().st_size}))
+    out.unlink()
+
+
+def _import_everything() -> None:
+    import duckdb  # noqa: F401
+    import pyarrow.compute  # noqa: F401
+
+    import reportd.formats.registry
+    from reportd.domain.formats import Format
+
+    for fmt in reportd.formats.registry.available_formats():
+        reportd.formats.registry.writer_class(Format(fmt))
+
+
+def measure(args: argparse.Namespace, case: str) -> dict[str, float]:
+    command = [sys.executable, __file__, "--child", case, *_forward(args)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{case} failed with exit code {proc.returncode}")
+    result: dict[str, float] = json.loads(output)
+    result["rss_mb"] = usage.ru_maxrss / 1024  # Linux reports KiB
+    return result
+
+
+def _forward(args: argparse.Namespace) -> list[str]:
+    return [
+        f"--rows={args.rows}",
+        f"--dir={args.dir}",
+        f"--threads={args.threads}",
+        f"--memory-limit={args.memory_limit}",
+        f"--batch-size={args.batch_size}",
+    ]
+
+
+def report(results: dict[str, list[dict[str, float]]], args: argparse.Namespace) -> None:
+    med = {case: statistics.median(r["seconds"] for r in runs) for case, runs in results.items()}
+    rss = {case: max(r["rss_mb"] for r in runs) for case, runs in results.items()}
+    size = {case: runs[0]["bytes"] / 1e6 for case, runs in results.items()}
+    print(
+        f"\n{args.rows:,} rows x 8 columns; DuckDB threads={args.threads} "
+        f"memory_limit={args.memory_limit}; median of {args.repeat}; batch {args.batch_size}"
+    )
+    print(f"{'case':<16}{'seconds':>9}{'peak RSS MB':>13}{'file MB':>10}   all runs (s)")
+    for case, runs in results.items():
+        all_runs = " ".join(f"{r['seconds']:.2f}" for r in runs)
+        print(f"{case:<16}{med[case]:>9.2f}{rss[case]:>13.0f}{size[case]:>10.1f}   {all_runs}")
+    for fmt, (baseline, target) in TARGETS.items():
+        if f"reportd_{fmt}" not in med or baseline not in med:
+            continue
+        ratio = med[f"reportd_{fmt}"] / med[baseline]
+        verdict = f"(target <= {target}x: {'ok' if ratio <= target else 'MISSED'})"
+        print(f"reportd {fmt} / {baseline}: {ratio:.2f}x {verdict if target else ''}")
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/reportd-bench"))
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--memory-limit", default="1GB")
+    parser.add_argument("--batch-size", type=int, default=65_536)
+    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.db = args.dir / f"bench-{args.rows}.duckdb"
+    return args
+
+
+def main() -> None:
+    args = parse()
+    if args.child:
+        child(args)
+        return
+    args.dir.mkdir(parents=True, exist_ok=True)
+    build(args)
+    cases = args.cases.split(",")
+    results: dict[str, list[dict[str, float]]] = {case: [] for case in cases}
+    for _ in range(args.repeat):
+        for case in cases:  # interleaved, so drift in the machine hits every side alike
+            results[case].append(measure(args, case))
+    report(results, args)
+
+
+if __name__ == "__main__":
+    main()
