@@ -383,3 +383,7 @@ def main() -> None:
     app.add_typer(report_app, name="report")
     logging.basicConfig(level=logging.WARNING)
     app()
+
+
+if __name__ == "__main__":
+    main()

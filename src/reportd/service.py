@@ -463,6 +463,9 @@ class ReportService:
                 else (ReportState.CANCELED)
             )
             return self._end(report, worker_id, state, reason)
+        except Exception as exc:  # a bug must end the report, not leave it to be retried forever
+            log.exception("report failed", extra={"action": "crash", "report_id": report.id})
+            return self._end(report, worker_id, ReportState.FAILURE, ReportdError(str(exc)))
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 

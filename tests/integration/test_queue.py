@@ -85,16 +85,18 @@ def test_finish_records_artifacts_only_while_holding_the_lease(store: Store) -> 
     claimed = store.reports.claim("w1", 30)
     assert claimed is not None
     expires = datetime.now(UTC) + timedelta(days=1)
-    assert not store.reports.finish(report.id, "intruder", [artifact_for(report)],
-                                     Progress(3, 3), expires)
+    assert not store.reports.finish(
+        report.id, "intruder", [artifact_for(report)], Progress(3, 3), expires
+    )
     assert store.reports.finish(report.id, "w1", [artifact_for(report)], Progress(3, 3), expires)
     done = store.reports.get(report.id, "t1")
     assert done.state is ReportState.FINISHED
     assert [a.filename for a in done.artifacts] == ["orders.csv"]
     assert done.progress == Progress(3, 3)
     # A second finish (say, a worker that lost its lease) changes nothing.
-    assert not store.reports.finish(report.id, "w1", [artifact_for(report)], Progress(9, 9),
-                                    expires)
+    assert not store.reports.finish(
+        report.id, "w1", [artifact_for(report)], Progress(9, 9), expires
+    )
     assert len(store.reports.get(report.id).artifacts) == 1
 
 

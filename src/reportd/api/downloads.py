@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
 from reportd.domain.errors import RangeNotSatisfiable
 from reportd.service import Download, ReportService
+from reportd.storage.base import content_disposition
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-def content_disposition(filename: str) -> str:
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:

@@ -101,7 +101,10 @@ class DuckDBStream(BatchStream):
             yield from reader
         except duckdb.InterruptException as exc:
             raise SourceError("the query was interrupted") from exc
-        except duckdb.Error as exc:
+        except (duckdb.Error, OSError) as exc:
+            # An interrupted Arrow reader raises a bare OSError ("INTERRUPT Error").
+            if self._interrupted:
+                raise SourceError("the query was interrupted") from exc
             raise SourceError(f"query failed on source {self._source.name!r}: {exc}") from exc
 
     def count(self) -> int | None:

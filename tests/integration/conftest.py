@@ -1,0 +1,37 @@
+"""Integration fixtures: a real ``reportd`` server process per database backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import create_pg_database, drop_pg_database
+from tests.server_fixtures import RunningServer, start_server
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def backend_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    """One server per module and backend; the same tests run against both."""
+    database_url = None
+    if request.param == "postgresql":
+        request.getfixturevalue("postgres_server")
+        database_url = create_pg_database()
+    root = tmp_path_factory.mktemp(f"server-{request.param}")
+    try:
+        with start_server(root, database_url=database_url) as running:
+            yield running
+    finally:
+        if database_url is not None:
+            drop_pg_database(database_url)
+
+
+@pytest.fixture
+def api(backend_server: RunningServer) -> Iterator[httpx.Client]:
+    """An HTTP client with the server's admin key."""
+    headers = {"Authorization": f"Bearer {backend_server.admin_key}"}
+    with httpx.Client(base_url=backend_server.url, headers=headers, timeout=30) as client:
+        yield client
