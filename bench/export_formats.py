@@ -25,6 +25,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reportd.domain.formats import FieldType
 
 QUERY = "SELECT * FROM t"
 TARGETS = {"csv": ("duckdb_csv", 1.25), "ndjson": ("duckdb_json", 1.5), "json": ("duckdb_json", 0)}
@@ -46,7 +50,7 @@ FROM range({rows}) r(i)
 """
 
 
-def connect(args: argparse.Namespace, read_only: bool = True):  # type: ignore[no-untyped-def]
+def connect(args: argparse.Namespace, read_only: bool = True) -> Any:
     import duckdb
 
     con = duckdb.connect(str(args.db), read_only=read_only)
@@ -91,7 +95,7 @@ def run_reportd(args: argparse.Namespace, fmt: str, out: Path) -> None:
             writer.write(conform(batch, schema))
 
 
-def _field_type(arrow_type: object) -> str:
+def _field_type(arrow_type: object) -> FieldType:
     import pyarrow as pa
 
     from reportd.domain.formats import FieldType
@@ -119,7 +123,8 @@ def child(args: argparse.Namespace) -> None:
         run_reportd(args, fmt, out)
     seconds = time.perf_counter() - start
     print(json.dumps({"seconds": seconds, "bytes": out.stat().st_size}))
-    out.unlink()
+    if not args.keep:
+        out.unlink()
 
 
 def _import_everything() -> None:
@@ -186,7 +191,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--memory-limit", default="1GB")
     parser.add_argument("--batch-size", type=int, default=65_536)
     parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--no-verify", dest="verify", action="store_false")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.db = args.dir / f"bench-{args.rows}.duckdb"
     return args
@@ -205,6 +212,37 @@ def main() -> None:
         for case in cases:  # interleaved, so drift in the machine hits every side alike
             results[case].append(measure(args, case))
     report(results, args)
+    if args.verify:
+        verify(args)
+
+
+def verify(args: argparse.Namespace) -> None:
+    """reportd's CSV and NDJSON hold exactly DuckDB's values (as multisets of rows)."""
+    for case in ("duckdb_csv", "reportd_csv", "reportd_ndjson"):
+        subprocess.run(
+            [sys.executable, __file__, "--child", case, "--keep", *_forward(args)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    con = connect(args)
+    typed = "{'amount': 'DOUBLE', 'ratio': 'DOUBLE', 'created_at': 'TIMESTAMP'}"
+    ours = f"SELECT * FROM read_csv('{args.dir}/reportd_csv.csv', types={typed})"
+    theirs = f"SELECT * FROM read_csv('{args.dir}/duckdb_csv.csv', types={typed})"
+    ndjson = (
+        "SELECT id, customer, amount, qty::INTEGER, created_at::TIMESTAMP, paid, ratio, region"
+        f" FROM read_json('{args.dir}/reportd_ndjson.ndjson')"
+    )
+    checks = {"CSV vs DuckDB CSV": (ours, theirs), "NDJSON vs table": (ndjson, QUERY)}
+    for name, (left, right) in checks.items():
+        diff = [_count(con, f"{a} EXCEPT ALL {b}") for a, b in ((left, right), (right, left))]
+        rows = _count(con, left)
+        print(f"verify {name}: {rows:,} rows, {sum(diff)} differing")
+    for case in ("duckdb_csv.csv", "reportd_csv.csv", "reportd_ndjson.ndjson"):
+        (args.dir / case).unlink()
+
+
+def _count(con: Any, query: str) -> int:
+    return int(con.sql(f"SELECT count(*) FROM ({query})").fetchall()[0][0])
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 import pyzipper
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reportd.domain.errors import FormatInapplicable, SourceError
 from reportd.domain.formats import FieldType, Format, Packaging
@@ -278,7 +280,61 @@ def test_non_finite_floats_render_as_null(tmp_path: Path) -> None:
         with open_writer(fmt, tmp_path / "o", schema, context(fields)) as writer:
             writer.write(conform(batch, schema))
         text = (tmp_path / "o").read_text()
-        assert text in ("x\n\n\n\n1.5\n", '{"x":null}\n' * 3 + '{"x":1.5}\n')
+        assert text in ('x\n""\n""\n""\n1.5\n', '{"x":null}\n' * 3 + '{"x":1.5}\n')
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pa.array(["a,b", 'q"', None]).dictionary_encode(),
+        pa.array(["a,b", 'q"', None], pa.large_string()),
+    ],
+    ids=["dictionary", "large_string"],
+)
+def test_unconformed_string_columns_keep_string_rules(column: pa.Array, tmp_path: Path) -> None:
+    fields = (Field("s"),)
+    batch = pa.RecordBatch.from_arrays([column], names=["s"])
+    for fmt, reader in ((Format.CSV, read_csv_cells), (Format.NDJSON, read_ndjson_cells)):
+        with open_writer(fmt, tmp_path / "o", batch.schema, context(fields)) as writer:
+            writer.write(batch)
+        assert reader(tmp_path / "o") == [["a,b"], ['q"'], [None]]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(values=st.lists(st.one_of(st.none(), st.text()), min_size=1, max_size=20))
+def test_any_strings_round_trip(values: list[str | None], tmp_path: Path) -> None:
+    fields = (Field("s"), Field("n", FieldType.INTEGER))
+    batch = pa.RecordBatch.from_arrays(
+        [pa.array(values, pa.string()), pa.array(range(len(values)))], names=["s", "n"]
+    )
+    for fmt in available_formats():
+        with open_writer(fmt, tmp_path / "o", batch.schema, context(fields)) as writer:
+            writer.write(batch)
+        got = [row[0] for row in READ_ANY[fmt](tmp_path / "o")]
+        assert got == ([v or None for v in values] if fmt is Format.CSV else values)
+
+
+def _read_json_any(path: Path) -> list[list[object]]:
+    return [list(obj.values()) for obj in json.loads(path.read_text(encoding="utf-8"))]
+
+
+READ_ANY: dict[Format, Callable[[Path], list[list[object]]]] = {
+    Format.CSV: lambda p: read_csv_cells(p),
+    Format.JSON: _read_json_any,
+    Format.NDJSON: lambda p: read_ndjson_cells(p),
+}
+
+
+def read_csv_cells(path: Path) -> list[list[str | None]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return [[cell or None for cell in row] for row in list(csv.reader(f))[1:]]
+
+
+def read_ndjson_cells(path: Path) -> list[list[str | None]]:
+    lines = path.read_text(encoding="utf-8").split("\n")[:-1]
+    return [list(json.loads(line).values()) for line in lines]
 
 
 # --- schema -------------------------------------------------------------------------------
@@ -315,6 +371,8 @@ def test_conform_selects_orders_and_casts_without_float_noise() -> None:
     assert out.column(0).to_pylist() == [0.1, 2.5]
     assert out.column(1).type == pa.int64()
     assert out.column(2).to_pylist() == ["7", "8"]
+    enum = pa.RecordBatch.from_arrays([pa.array(["x", None]).dictionary_encode()], names=["e"])
+    assert conform(enum, canonical_schema((Field("e"),))).column(0).to_pylist() == ["x", None]
     decimal_fields = (Field("z", FieldType.NUMBER),)
     assert conform(batch, canonical_schema(decimal_fields)).column(0).to_pylist() == [0.3, None]
 

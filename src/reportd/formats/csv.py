@@ -2,6 +2,7 @@
 
 Fields are quoted only where needed: a string holding a quote, comma or line break, and the
 empty string (quoted so it stays distinct from NULL, which is an empty field), as DuckDB does.
+In a one-column file NULL is written ``""`` too, since a blank line would be skipped.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reportd.domain.formats import Format
-from reportd.formats.render import has_empty_string, string_data, text
+from reportd.formats.render import has_empty_string, plain, string_data, text
 from reportd.formats.text import TextWriter, suffix
 
 _STRUCTURAL = (b'"', b",", b"\n", b"\r")
@@ -27,6 +28,10 @@ class CsvWriter(TextWriter):
         columns = [csv_column(column) for column in batch.columns]
         if not columns:
             return pa.array(["\n"] * batch.num_rows, pa.string())
+        if len(columns) == 1:
+            # A lone empty field would be a blank line, which most readers skip: the row
+            # would be lost. Python's csv module writes "" there too.
+            columns[0] = pc.fill_null(columns[0], '""')
         columns[-1] = suffix(columns[-1], "\n")
         return pc.binary_join_element_wise(
             *columns, ",", null_handling="replace", null_replacement=""
@@ -35,6 +40,7 @@ class CsvWriter(TextWriter):
 
 def csv_column(column: pa.Array) -> pa.Array:
     """The CSV field text of each value; nulls stay null (rendered as empty fields)."""
+    column = plain(column)
     if not pa.types.is_string(column.type):
         return text(column)  # canonical texts of other types never need quoting
     if not _may_need_quotes(column):

@@ -12,7 +12,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from reportd.formats.render import is_quoted_in_json, string_data, text
+from reportd.formats.render import is_quoted_in_json, plain, string_data, text
 
 # RFC 8259 escapes; the other control characters take the \\u00XX form.
 _SHORT_ESCAPES = {0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r"}
@@ -42,6 +42,7 @@ def json_rows(batch: pa.RecordBatch, keys: list[str], prefix: str, suffix: str) 
 
 def _value_pieces(column: pa.Array) -> list[str | pa.Array]:
     """The JSON of each value, as text columns and literals to join; never null."""
+    column = plain(column)
     value = text(column)
     if not is_quoted_in_json(column.type):
         return [pc.fill_null(value, "null") if value.null_count else value]

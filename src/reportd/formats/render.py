@@ -19,8 +19,22 @@ import pyarrow.compute as pc
 _UTC_ZONES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Z", "Zulu", "Etc/Zulu", "+00:00"})
 
 
+def plain(column: pa.Array) -> pa.Array:
+    """Dictionary-encoded and large/view strings as plain ``string`` arrays.
+
+    Writers are fed conformed batches, but this keeps a stray ENUM or large string from
+    slipping past the string-only rules (CSV quoting, JSON escaping) untouched.
+    """
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    if pa.types.is_large_string(column.type) or pa.types.is_string_view(column.type):
+        column = column.cast(pa.string())
+    return column
+
+
 def text(column: pa.Array) -> pa.Array:
     """The canonical text of each value of ``column``, as a string array keeping nulls."""
+    column = plain(column)
     arrow_type = column.type
     if pa.types.is_timestamp(arrow_type):
         return timestamp_text(column)

@@ -23,7 +23,7 @@ from reportd.formats.render import string_data
 
 # Rows rendered per task: big enough for the kernels to run at full speed, small enough that
 # a few in flight stay a few megabytes and a string array's 32-bit offsets never overflow.
-CHUNK_ROWS = 65_536
+CHUNK_ROWS = 32_768
 _MAX_DEFAULT_THREADS = 4
 
 
