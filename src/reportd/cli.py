@@ -12,6 +12,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from reportd.config import Settings, load_settings
@@ -32,8 +33,8 @@ app.add_typer(tenants_app, name="tenants")
 app.add_typer(keys_app, name="keys")
 app.add_typer(templates_app, name="templates")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 ConfigOpt = Annotated[
     Path | None,
@@ -50,12 +51,12 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
     except ReportdError as exc:
         _fail(exc)
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        err.print(f"[red]configuration error:[/red] {exc}")
+        err.print(f"[red]configuration error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
 
 
 def _fail(exc: ReportdError) -> NoReturn:
-    err.print(f"[red]error[/red] [bold]{exc.code}[/bold]: {exc.message}")
+    err.print(f"[red]error[/red] [bold]{exc.code}[/bold]: {escape(exc.message)}")
     raise typer.Exit(1) from exc
 
 
@@ -153,7 +154,7 @@ def _options(pairs: list[str]) -> dict[str, Any]:
     for pair in pairs:
         name, sep, raw = pair.partition("=")
         if not sep or not name:
-            err.print(f"[red]--option takes name=value, not {pair!r}[/red]")
+            err.print(f"[red]--option takes name=value, not {escape(repr(pair))}[/red]")
             raise typer.Exit(2)
         try:
             options[name] = json.loads(raw)
@@ -371,7 +372,7 @@ def templates_validate(
     settings = _settings(config, data_dir=data_dir)
     problems = validate_templates(settings, path)
     for origin, message in problems:
-        err.print(f"[red]✗[/red] {origin}: {message}")
+        err.print(f"[red]✗[/red] {escape(origin)}: {escape(message)}")
     if problems:
         raise typer.Exit(1)
     err.print("[green]✓[/green] templates are valid")
