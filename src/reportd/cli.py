@@ -60,12 +60,13 @@ def _fail(exc: ReportdError) -> NoReturn:
     raise typer.Exit(1) from exc
 
 
-def _service(settings: Settings) -> ReportService:
+def _service(settings: Settings, *, metadata: bool = True) -> ReportService:
+    """The wired service; ``metadata=False`` when the command never touches the database."""
     from reportd.wiring import build_service, prepare
 
     try:
         service = build_service(settings)
-        prepare(settings, service)
+        prepare(settings, service, metadata=metadata)
     except ReportdError as exc:
         _fail(exc)
     return service
@@ -180,7 +181,7 @@ def export(
 ) -> None:
     """One report, in process, no server: the same pipeline the workers run."""
     settings = _settings(config, data_dir=data_dir)
-    service = _service(settings)
+    service = _service(settings, metadata=False)
     request = ReportRequest(
         template_id=template,
         formats=(format,),

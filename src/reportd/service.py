@@ -449,25 +449,27 @@ class ReportService:
         try:
             files = self._generate(report, workdir, control)
             return self._store_files(report, worker_id, files, control)
-        except ReportdError as exc:
-            if control.stopping is None:
-                return self._end(report, worker_id, ReportState.FAILURE, exc)
-            # Canceled, timed out or handed back; an interrupted query surfaces as SourceError.
+        except Exception as exc:  # every way out must end the report, never leave it stuck
+            return self._after_error(report, worker_id, control, exc)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _after_error(
+        self, report: Report, worker_id: str, control: RunControl, exc: Exception
+    ) -> ReportState:
+        if control.stopping is not None:
+            # Canceled, timed out or handed back; an interrupted query surfaces as an error.
             if control.hand_back:
                 self.release(report.id, worker_id)
                 return ReportState.CREATED
             reason = control.stopping()
-            state = (
-                ReportState.TIMEOUT
-                if isinstance(reason, ReportTimedOut)
-                else (ReportState.CANCELED)
-            )
+            timed_out = isinstance(reason, ReportTimedOut)
+            state = ReportState.TIMEOUT if timed_out else ReportState.CANCELED
             return self._end(report, worker_id, state, reason)
-        except Exception as exc:  # a bug must end the report, not leave it to be retried forever
+        if not isinstance(exc, ReportdError):
             log.exception("report failed", extra={"action": "crash", "report_id": report.id})
-            return self._end(report, worker_id, ReportState.FAILURE, ReportdError(str(exc)))
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+            exc = ReportdError(f"internal error: {type(exc).__name__}")
+        return self._end(report, worker_id, ReportState.FAILURE, exc)
 
     def _generate(self, report: Report, workdir: Path, control: RunControl) -> list[OutputFile]:
         template = self.template(report.template_id)

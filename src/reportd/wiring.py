@@ -50,21 +50,26 @@ def build_service(settings: Settings) -> ReportService:
     )
 
 
-def prepare(settings: Settings, service: ReportService) -> None:
+def prepare(settings: Settings, service: ReportService, *, metadata: bool = True) -> None:
     """What the embedded default does on start: migrate, and lay out the demo if asked."""
-    if settings.database_url.startswith("sqlite"):
+    if metadata and settings.database_url.startswith("sqlite"):
         service.store.migrate()
     if settings.demo_enabled:
-        ensure_demo(settings, service)
+        ensure_demo_data(settings)
+        if metadata:
+            ensure_demo_tenant(service)
 
 
-def ensure_demo(settings: Settings, service: ReportService) -> None:
+def ensure_demo_data(settings: Settings) -> None:
     from reportd.demo.data import build_demo_database
 
     path = settings.data_dir / "demo.duckdb"
     if not path.exists():
         counts = build_demo_database(path)
         log.info("demo data built", extra={"action": "demo_data", "rows": sum(counts.values())})
+
+
+def ensure_demo_tenant(service: ReportService) -> None:
     try:
         service.store.tenants.get_tenant(DEMO_TENANT)
     except TenantNotFound:
