@@ -90,7 +90,7 @@ def build_table(path: Path, rows: int) -> None:
 def timed_child(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one child process."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
@@ -152,9 +152,7 @@ def bench_size(work: Path, rows: int, formats: list[str], repeat: int) -> None:
     for fmt in formats:
         base = None
         if fmt in COPY_OPTIONS:
-            base = median_run(
-                [duckdb_copy(db, fmt, work / f"copy.{fmt}") for _ in range(repeat)]
-            )
+            base = median_run([duckdb_copy(db, fmt, work / f"copy.{fmt}") for _ in range(repeat)])
         ours = median_run(
             [reportd_export(config, fmt, work / f"ours.{fmt}") for _ in range(repeat)]
         )

@@ -23,7 +23,7 @@ def _pg_admin_connect() -> object:
 
 
 @pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
+def postgres_server() -> str:
     """The machine's PostgreSQL, or a loud failure in CI (never a silent skip there)."""
     try:
         conn = _pg_admin_connect()
@@ -32,7 +32,7 @@ def postgres_server() -> Iterator[str]:
             pytest.fail(f"PostgreSQL is required in CI and is not reachable: {exc}")
         pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
     conn.close()  # type: ignore[attr-defined]
-    yield PG_ADMIN_URL
+    return PG_ADMIN_URL
 
 
 def create_pg_database(prefix: str = "reportd_test") -> str:

@@ -39,8 +39,17 @@ def test_tenants_and_keys(world: Path, tmp_path: Path) -> None:
     assert code == 1
     assert "already_exists" in err
 
-    code, out, err = run("keys", "create", "--tenant", "acme", "--name", "ci",
-                         "--scopes", "reports:read,templates:read", *data)
+    code, out, err = run(
+        "keys",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "ci",
+        "--scopes",
+        "reports:read,templates:read",
+        *data,
+    )
     assert code == 0, err
     secret = out.strip()
     assert secret.startswith("rk_") and "\n" not in secret  # the key alone on stdout
@@ -53,8 +62,9 @@ def test_tenants_and_keys(world: Path, tmp_path: Path) -> None:
 
     code, _, err = run("keys", "create", "--tenant", "nobody", "--name", "x", *data)
     assert code == 1 and "tenant_not_found" in err
-    code, _, err = run("keys", "create", "--tenant", "acme", "--name", "x",
-                       "--scopes", "reports:everything", *data)
+    code, _, err = run(
+        "keys", "create", "--tenant", "acme", "--name", "x", "--scopes", "reports:everything", *data
+    )
     assert code == 1 and "validation_error" in err
 
     key_id = service.store.tenants.list_keys("acme")[0].id
@@ -77,14 +87,17 @@ def test_templates_list_show_and_validate(world: Path, tmp_path: Path) -> None:
 
     broken = tmp_path / "broken"
     broken.mkdir()
+    orders = (tmp_path / "templates" / "orders.yaml").read_text()
     (broken / "a.yaml").write_text(
-        (tmp_path / "templates" / "orders.yaml").read_text().replace("order_id, customer,", "order_id, customer AS client,")
+        orders.replace("order_id, customer,", "order_id, customer AS client,")
     )
-    (broken / "b.yaml").write_text("id: Bad Id\nname: x\nsource: shop\nquery: SELECT 1\n"
-                                   "fields: [{name: x}]\n")
+    (broken / "b.yaml").write_text(
+        "id: Bad Id\nname: x\nsource: shop\nquery: SELECT 1\nfields: [{name: x}]\n"
+    )
     (broken / "c.yaml").write_text(
-        (tmp_path / "templates" / "orders.yaml").read_text().replace("source: shop",
-                                                                     "source: nowhere")
+        (tmp_path / "templates" / "orders.yaml")
+        .read_text()
+        .replace("source: shop", "source: nowhere")
     )
     (broken / "d.yaml").write_text(
         (tmp_path / "templates" / "orders.yaml").read_text().replace("FROM orders", "FROM nope")
@@ -99,23 +112,68 @@ def test_templates_list_show_and_validate(world: Path, tmp_path: Path) -> None:
 
 def test_export_equals_duckdb_and_applies_filter(world: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
-    code, _, err = run("export", "--config", str(world), "--data-dir", str(tmp_path / "d"),
-                       "--template", "orders", "--format", "csv", "--tenant", "acme",
-                       "--filter", "amount ge 80", "--order-by", "-amount",
-                       "--field", "order_id", "--field", "amount", "--output", str(out))
+    code, _, err = run(
+        "export",
+        "--config",
+        str(world),
+        "--data-dir",
+        str(tmp_path / "d"),
+        "--template",
+        "orders",
+        "--format",
+        "csv",
+        "--tenant",
+        "acme",
+        "--filter",
+        "amount ge 80",
+        "--order-by",
+        "-amount",
+        "--field",
+        "order_id",
+        "--field",
+        "amount",
+        "--output",
+        str(out),
+    )
     assert code == 0, err
     rows = list(csv.reader(io.StringIO(out.read_text())))
     with duckdb.connect(str(tmp_path / "orders.duckdb"), read_only=True) as con:
-        expected = con.execute("SELECT order_id, amount FROM orders WHERE tenant = 'acme' "
-                               "AND amount >= 80 ORDER BY amount DESC").fetchall()
+        expected = con.execute(
+            "SELECT order_id, amount FROM orders WHERE tenant = 'acme' "
+            "AND amount >= 80 ORDER BY amount DESC"
+        ).fetchall()
     assert [(int(a), float(b)) for a, b in rows[1:]] == expected
-    code, _, err = run("export", "--config", str(world), "--template", "orders",
-                       "--format", "csv", "--tenant", "acme", "--filter", "amount gt",
-                       "--output", str(out))
+    code, _, err = run(
+        "export",
+        "--config",
+        str(world),
+        "--template",
+        "orders",
+        "--format",
+        "csv",
+        "--tenant",
+        "acme",
+        "--filter",
+        "amount gt",
+        "--output",
+        str(out),
+    )
     assert code == 1 and "invalid_filter" in err
-    code, _, err = run("export", "--config", str(world), "--template", "orders",
-                       "--format", "ndjson", "--tenant", "acme", "--option", "since=2024-03-01",
-                       "--output", str(tmp_path / "o.ndjson"))
+    code, _, err = run(
+        "export",
+        "--config",
+        str(world),
+        "--template",
+        "orders",
+        "--format",
+        "ndjson",
+        "--tenant",
+        "acme",
+        "--option",
+        "since=2024-03-01",
+        "--output",
+        str(tmp_path / "o.ndjson"),
+    )
     assert code == 0, err
     assert len((tmp_path / "o.ndjson").read_text().splitlines()) == 4
 
@@ -125,7 +183,11 @@ def test_migrate_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     for _ in range(2):  # idempotent
         done = subprocess.run(
             [sys.executable, "-m", "reportd.cli", "migrate", "--data-dir", str(tmp_path)],
-            env=env, capture_output=True, text=True, timeout=120, check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         assert done.returncode == 0, done.stderr
     import sqlalchemy

@@ -1,4 +1,4 @@
-"""The reports table as a queue, on SQLite and PostgreSQL: claims, leases, reaping, finishing once."""
+"""The reports table as a queue on SQLite and PostgreSQL: claims, leases, reaping, finish once."""
 
 from __future__ import annotations
 

@@ -21,7 +21,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from tests.storage_fixtures import SeaweedFS, seaweedfs  # noqa: F401  (fixture)
 
 from reportd.domain.errors import (
     ArtifactNotFound,
@@ -30,6 +29,7 @@ from reportd.domain.errors import (
 )
 from reportd.storage import ArtifactStorage, InvalidKeyError, LocalStorage, build_storage
 from reportd.storage.memory import MemoryStorage
+from tests.storage_fixtures import SeaweedFS, seaweedfs  # noqa: F401  (fixture)
 
 MiB = 1 << 20
 PART = 5 * MiB  # S3's smallest multipart part: the S3 storage here splits at this size
