@@ -144,8 +144,9 @@ def demo(
     from reportd.demo.runner import run_demo
 
     settings = _settings(None, data_dir=data_dir)
+    wide = out if out.is_terminal else Console(soft_wrap=True, width=160)
     try:
-        run_demo(settings, output, port=port, console=out)
+        run_demo(settings, output, port=port, console=wide)
     except ReportdError as exc:
         _fail(exc)
 

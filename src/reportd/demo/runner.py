@@ -146,18 +146,20 @@ def _run_jobs(
 
 
 def _print_table(made: list[dict[str, Any]], console: Console) -> None:
-    table = Table(title="What the demo made")
+    table = Table(title="What the demo made", expand=False)
     for column in ("report", "template", "file", "rows", "bytes", "sha256", "zip password"):
-        table.add_column(column)
+        table.add_column(
+            column, no_wrap=True, justify="right" if column in ("rows", "bytes") else "left"
+        )
     for item in made:
         artifact, report = item["artifact"], item["report"]
         table.add_row(
             item["job"].label,
             report["template_id"],
-            str(item["path"]),
+            Path(item["path"]).name,
             f"{report['progress']['rows']:,}",
             f"{artifact['size']:,}",
-            artifact["sha256"][:16] + "…",
+            artifact["sha256"][:12],
             report.get("zip_password") or "",
         )
     console.print(table)
