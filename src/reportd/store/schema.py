@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -103,9 +104,16 @@ reports = Table(
     Column("cancel_requested", Boolean, nullable=False, default=False),
     Column("lease_owner", String(100)),
     Column("lease_expires_at", UTCDateTime),
+    Column("scheduled_for", UTCDateTime),  # the cron firing this report was made for
+    Column("dedup_key", String(64)),  # sha256 of what makes two requests the same report
+    Column("notified_state", String(16)),  # last final state turned into webhook deliveries
     Index("ix_reports_queue", "state", "created_at"),
     Index("ix_reports_tenant_created", "tenant_id", "created_at", "id"),
     Index("ix_reports_schedule", "schedule_id"),
+    Index("ux_reports_firing", "schedule_id", "scheduled_for", unique=True),
+    Index("ix_reports_dedup", "tenant_id", "dedup_key", "created_at"),
+    Index("ix_reports_expiry", "state", "expires_at"),
+    Index("ix_reports_notify", "notified_state", "state"),
 )
 
 artifacts = Table(
@@ -125,4 +133,88 @@ artifacts = Table(
     Column("zip_password", String(200)),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_artifacts_report", "report_id"),
+)
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(64), nullable=False, index=True),
+    Column("template_id", String(100), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("options", JSON, nullable=False),
+    Column("fields", JSON),
+    Column("filter", Text),
+    Column("order_by", JSON, nullable=False),
+    Column("formats", JSON, nullable=False),
+    Column("packaging", String(8), nullable=False),
+    Column("zip_password", String(200)),
+    Column("storage_id", String(64)),
+    Column("cron", String(200)),
+    Column("timezone", String(64), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_by", String(200)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("next_fire_at", UTCDateTime),
+    Column("last_fired_at", UTCDateTime),
+    Index("ix_schedules_due", "enabled", "next_fire_at"),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(64), nullable=False, index=True),
+    Column("url", Text, nullable=False),
+    Column("events", JSON, nullable=False),
+    Column("secret", String(100), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("webhook_id", String(36)),  # None: the report's own callback_url
+    Column("report_id", String(36), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("lease_owner", String(100)),
+    Column("lease_expires_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    Index("ix_deliveries_due", "state", "next_attempt_at"),
+    Index("ix_deliveries_webhook", "webhook_id", "created_at"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(64), primary_key=True),  # sha256 of the caller's credential
+    Column("key", String(255), primary_key=True),
+    Column("method", String(8), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer),  # None while the first request is still running
+    Column("headers", JSON),
+    Column("body", LargeBinary),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_idempotency_created", "created_at"),
+)
+
+rate_counters = Table(
+    "rate_counters",
+    metadata,
+    Column("bucket", String(200), primary_key=True),  # e.g. "tenant:acme:create"
+    Column("window_start", BigInteger, primary_key=True),  # unix seconds
+    Column("count", Integer, nullable=False),
 )
