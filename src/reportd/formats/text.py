@@ -87,13 +87,6 @@ class TextWriter(FormatWriter):
             self._file.close()
 
 
-def join_columns(columns: list[pa.Array], separator: str) -> pa.Array:
-    """Join string columns row by row; the columns must hold no nulls."""
-    if len(columns) == 1:
-        return columns[0]
-    return pc.binary_join_element_wise(*columns, separator)
-
-
 def suffix(column: pa.Array, text: str, null_text: str = "") -> pa.Array:
     """``column`` with ``text`` appended to each value, nulls becoming ``null_text``."""
     return pc.binary_join_element_wise(
