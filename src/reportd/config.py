@@ -59,6 +59,17 @@ class DialectSettings(BaseModel):
     spectra_template: str = "malware_samples"
 
 
+class RateLimitSettings(BaseModel):
+    """``[rate_limits]``: requests per window, per tenant and per key; None is unlimited."""
+
+    enabled: bool = False
+    window_seconds: int = Field(default=60, ge=1, le=86_400)
+    tenant_creates: int | None = Field(default=None, ge=0)
+    tenant_reads: int | None = Field(default=None, ge=0)
+    key_creates: int | None = Field(default=None, ge=0)
+    key_reads: int | None = Field(default=None, ge=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="REPORTD_", env_nested_delimiter="__", extra="forbid"
@@ -73,6 +84,7 @@ class Settings(BaseSettings):
     sources: list[SourceSettings] = Field(default_factory=list)
     templates_dir: Path | None = None
     dialects: DialectSettings = DialectSettings()
+    rate_limits: RateLimitSettings = RateLimitSettings()
     demo: bool | None = None  # None: load the demo when nothing else is configured
 
     @classmethod

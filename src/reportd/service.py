@@ -50,10 +50,12 @@ from reportd.domain.models import (
 from reportd.domain.states import ReportState
 from reportd.formats.packaging import generate_password
 from reportd.pipeline import OutputFile, RunControl, RunSpec, generate
+from reportd.ratelimit import RateLimiter
 from reportd.sources.base import Source
 from reportd.storage.base import ArtifactStorage
 from reportd.storage.signing import LinkSigner
 from reportd.store import Store
+from reportd.store.idempotency import IdempotencyStore
 from reportd.store.reports import Heartbeat, ReapResult, ReportPage, ReportQuery
 from reportd.templates import resolve_options
 
@@ -110,6 +112,8 @@ class ReportService:
         link_ttl: int = 300,
         public_url: str | None = None,
         run_options: RunOptions | None = None,
+        idempotency: IdempotencyStore | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self.store = store
         self.templates = dict(templates)
@@ -120,6 +124,8 @@ class ReportService:
         self.link_ttl = link_ttl
         self.public_url = public_url.rstrip("/") if public_url else None
         self.run_options = run_options or RunOptions()
+        self.idempotency = idempotency  # Idempotency-Key answers (api/idempotency.py)
+        self.rate_limiter = rate_limiter  # None: no limits (api/ratelimit.py)
 
     # -- tenants and keys ----------------------------------------------------------------
 

@@ -8,11 +8,14 @@ import logging
 from reportd.config import Settings
 from reportd.domain.errors import AlreadyExists, TenantNotFound
 from reportd.domain.models import Feature
+from reportd.ratelimit import Policy, RateLimiter
 from reportd.service import ReportService, RunOptions
 from reportd.sources.registry import build_source
 from reportd.storage.registry import build_storage
 from reportd.storage.signing import LinkSigner
 from reportd.store import Store
+from reportd.store.idempotency import IdempotencyStore
+from reportd.store.ratelimits import RateCounterStore
 from reportd.templates import load_templates
 
 log = logging.getLogger("reportd")
@@ -47,7 +50,24 @@ def build_service(settings: Settings) -> ReportService:
             lease_seconds=worker.lease_seconds,
             max_attempts=worker.max_attempts,
         ),
+        idempotency=IdempotencyStore(store.engine),
+        rate_limiter=build_rate_limiter(settings, store),
     )
+
+
+def build_rate_limiter(settings: Settings, store: Store) -> RateLimiter | None:
+    """``[rate_limits]`` over counters in the metadata database, shared by every process."""
+    config = settings.rate_limits
+    if not config.enabled:
+        return None
+    policy = Policy(
+        window_seconds=config.window_seconds,
+        tenant_creates=config.tenant_creates,
+        tenant_reads=config.tenant_reads,
+        key_creates=config.key_creates,
+        key_reads=config.key_reads,
+    )
+    return RateLimiter(policy, RateCounterStore(store.engine))
 
 
 def prepare(settings: Settings, service: ReportService, *, metadata: bool = True) -> None:

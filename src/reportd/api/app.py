@@ -9,6 +9,8 @@ from fastapi import FastAPI
 
 from reportd import __version__
 from reportd.api.errors import install_error_handlers
+from reportd.api.idempotency import IdempotencyMiddleware
+from reportd.api.ratelimit import RateLimitHeadersMiddleware
 from reportd.api.routes import files, health, reports, templates
 from reportd.config import Settings
 from reportd.service import ReportService
@@ -51,6 +53,9 @@ def create_app(
     app.state.settings = settings
     app.state.notify_created = lambda: None
     install_error_handlers(app)
+    app.add_middleware(RateLimitHeadersMiddleware)
+    if service.idempotency is not None:  # outermost: a replay skips the whole app
+        app.add_middleware(IdempotencyMiddleware, store=service.idempotency)
     for router in (reports.router, templates.router, files.router, health.router):
         app.include_router(router)
     return app

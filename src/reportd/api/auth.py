@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from reportd.api.ratelimit import enforce
 from reportd.domain.models import Principal
 from reportd.service import ReportService
 
@@ -24,5 +25,12 @@ def service_of(request: Request) -> ReportService:
 
 
 def principal(request: Request) -> Principal:
-    """FastAPI dependency: the authenticated caller (401 otherwise)."""
-    return service_of(request).authenticate(key_from_headers(request))
+    """FastAPI dependency: the authenticated caller (401 otherwise), within its rate limits.
+
+    Limits are counted here, where the caller is known, so every authenticated route of every
+    router is limited and nothing else is (signed links, health); GET counts as a read.
+    """
+    service = service_of(request)
+    caller = service.authenticate(key_from_headers(request))
+    enforce(request, service.rate_limiter, caller)
+    return caller
