@@ -50,6 +50,7 @@ from reportd.domain.errors import (
     error_class_for,
 )
 from reportd.domain.states import FINAL_STATES as _FINAL_STATES
+from reportd.webhooks import verify as _verify_signature
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -60,6 +61,7 @@ __all__ = [
     "Client",
     "ReportCallback",
     "error_from_response",
+    "verify_webhook",
 ]
 
 DEFAULT_TIMEOUT = 30.0
@@ -129,6 +131,23 @@ def _error_fields(response: httpx.Response) -> tuple[str | None, str, Any]:
         return error["code"], str(error.get("message") or ""), error.get("details")
     text = response.text.strip()[:200]
     return None, f"HTTP {response.status_code} from {response.request.url}: {text}", None
+
+
+def verify_webhook(payload: bytes | str, header: str, secret: str, *, tolerance: int = 300) -> JSON:
+    """The event body (the report) of a webhook whose ``Reportd-Signature`` checks out.
+
+    Pass the raw request body as received (not re-serialized JSON), the header's value and
+    the subscription's ``whsec_...`` secret. Raises ``InvalidSignature`` for a wrong or
+    missing signature, or a timestamp more than ``tolerance`` seconds from now (a replay).
+    """
+    _verify_signature(payload, header, secret, tolerance)
+    try:
+        body = json.loads(payload)
+    except ValueError as exc:
+        raise ValidationError("the webhook body is not JSON") from exc
+    if not isinstance(body, dict):
+        raise ValidationError("the webhook body is not a JSON object")
+    return body
 
 
 def _unreachable(base_url: str, exc: httpx.TransportError) -> Unavailable:
@@ -270,6 +289,10 @@ class _Download:
 
 def _report_path(report_id: str, suffix: str = "") -> str:
     return f"/v1/reports/{quote(report_id, safe='')}{suffix}"
+
+
+def _webhook_path(webhook_id: str, suffix: str = "") -> str:
+    return f"/v1/webhooks/{quote(webhook_id, safe='')}{suffix}"
 
 
 def _without_none(values: dict[str, Any]) -> dict[str, Any]:
@@ -481,6 +504,36 @@ class Client(_BaseClient):
     def get_template(self, template_id: str) -> JSON:
         path = f"/v1/templates/{quote(template_id, safe='')}"
         return self._json(self._send(_Call("GET", path)))
+
+    # webhooks
+
+    def create_webhook(self, url: str, events: list[str]) -> JSON:
+        """Subscribe ``url`` to ``events``; the answer's ``secret`` is shown only this once."""
+        call = _Call("POST", "/v1/webhooks", json={"url": url, "events": list(events)})
+        return self._json(self._send(call))
+
+    def list_webhooks(self) -> JSON:
+        """``{results, total_count}``."""
+        return self._json(self._send(_Call("GET", "/v1/webhooks")))
+
+    def get_webhook(self, webhook_id: str) -> JSON:
+        return self._json(self._send(_Call("GET", _webhook_path(webhook_id))))
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        self._send(_Call("DELETE", _webhook_path(webhook_id)))
+
+    def webhook_deliveries(
+        self, webhook_id: str, *, limit: int | None = None, offset: int | None = None
+    ) -> JSON:
+        """The delivery log, newest first: ``{results, total_count}``."""
+        params = _without_none({"limit": limit, "offset": offset})
+        call = _Call("GET", _webhook_path(webhook_id, "/deliveries"), params)
+        return self._json(self._send(call))
+
+    def callback_secret(self) -> str:
+        """The secret ``callback_url`` deliveries of this tenant are signed with."""
+        body = self._json(self._send(_Call("GET", "/v1/webhooks/callback_secret")))
+        return str(body["secret"])
 
     # files
 
@@ -753,6 +806,32 @@ class AsyncClient(_BaseClient):
     async def get_template(self, template_id: str) -> JSON:
         path = f"/v1/templates/{quote(template_id, safe='')}"
         return self._json(await self._send(_Call("GET", path)))
+
+    # webhooks
+
+    async def create_webhook(self, url: str, events: list[str]) -> JSON:
+        call = _Call("POST", "/v1/webhooks", json={"url": url, "events": list(events)})
+        return self._json(await self._send(call))
+
+    async def list_webhooks(self) -> JSON:
+        return self._json(await self._send(_Call("GET", "/v1/webhooks")))
+
+    async def get_webhook(self, webhook_id: str) -> JSON:
+        return self._json(await self._send(_Call("GET", _webhook_path(webhook_id))))
+
+    async def delete_webhook(self, webhook_id: str) -> None:
+        await self._send(_Call("DELETE", _webhook_path(webhook_id)))
+
+    async def webhook_deliveries(
+        self, webhook_id: str, *, limit: int | None = None, offset: int | None = None
+    ) -> JSON:
+        params = _without_none({"limit": limit, "offset": offset})
+        call = _Call("GET", _webhook_path(webhook_id, "/deliveries"), params)
+        return self._json(await self._send(call))
+
+    async def callback_secret(self) -> str:
+        body = self._json(await self._send(_Call("GET", "/v1/webhooks/callback_secret")))
+        return str(body["secret"])
 
     # files
 

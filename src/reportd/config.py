@@ -54,6 +54,18 @@ class SourceSettings(BaseModel):
     url: str
 
 
+class WebhookSettings(BaseModel):
+    """``[webhooks]``: the delay before each retry (seconds), the POST timeout, the attempt cap."""
+
+    retry_delays: list[float] = Field(
+        default_factory=lambda: [10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0],
+        min_length=1,
+    )
+    timeout: float = Field(default=10.0, gt=0, le=120)
+    max_attempts: int = Field(default=10, ge=1, le=100)
+    poll_interval: float = Field(default=0.5, gt=0)
+
+
 class DialectSettings(BaseModel):
     enabled: list[str] = Field(default_factory=lambda: list(DIALECTS))
     spectra_template: str = "malware_samples"
@@ -84,6 +96,7 @@ class Settings(BaseSettings):
     sources: list[SourceSettings] = Field(default_factory=list)
     templates_dir: Path | None = None
     dialects: DialectSettings = DialectSettings()
+    webhooks: WebhookSettings = WebhookSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
     demo: bool | None = None  # None: load the demo when nothing else is configured
 

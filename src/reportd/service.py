@@ -58,6 +58,7 @@ from reportd.store import Store
 from reportd.store.idempotency import IdempotencyStore
 from reportd.store.reports import Heartbeat, ReapResult, ReportPage, ReportQuery
 from reportd.templates import resolve_options
+from reportd.webhooks import WebhookService
 
 log = logging.getLogger("reportd.service")
 
@@ -114,6 +115,7 @@ class ReportService:
         run_options: RunOptions | None = None,
         idempotency: IdempotencyStore | None = None,
         rate_limiter: RateLimiter | None = None,
+        webhooks: WebhookService | None = None,
     ) -> None:
         self.store = store
         self.templates = dict(templates)
@@ -124,6 +126,7 @@ class ReportService:
         self.link_ttl = link_ttl
         self.public_url = public_url.rstrip("/") if public_url else None
         self.run_options = run_options or RunOptions()
+        self.webhooks = webhooks  # None: no webhook API and no dispatcher (reportd.webhooks)
         self.idempotency = idempotency  # Idempotency-Key answers (api/idempotency.py)
         self.rate_limiter = rate_limiter  # None: no limits (api/ratelimit.py)
 

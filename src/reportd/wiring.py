@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
+from reportd.api.webhook_schemas import report_body
 from reportd.config import Settings
 from reportd.domain.errors import AlreadyExists, TenantNotFound
 from reportd.domain.models import Feature
@@ -16,7 +17,9 @@ from reportd.storage.signing import LinkSigner
 from reportd.store import Store
 from reportd.store.idempotency import IdempotencyStore
 from reportd.store.ratelimits import RateCounterStore
+from reportd.store.webhooks import WebhookStore
 from reportd.templates import load_templates
+from reportd.webhooks import DeliveryPolicy, WebhookService
 
 log = logging.getLogger("reportd")
 
@@ -52,6 +55,7 @@ def build_service(settings: Settings) -> ReportService:
         ),
         idempotency=IdempotencyStore(store.engine),
         rate_limiter=build_rate_limiter(settings, store),
+        webhooks=build_webhooks(settings, store),
     )
 
 
@@ -68,6 +72,23 @@ def build_rate_limiter(settings: Settings, store: Store) -> RateLimiter | None:
         key_reads=config.key_reads,
     )
     return RateLimiter(policy, RateCounterStore(store.engine))
+
+
+def build_webhooks(settings: Settings, store: Store) -> WebhookService:
+    """``[webhooks]``: subscriptions and deliveries in the metadata database."""
+    config = settings.webhooks
+    return WebhookService(
+        store=WebhookStore(store.engine),
+        reports=store.reports,
+        render=report_body,
+        signing_secret=settings.signing_secret(),
+        policy=DeliveryPolicy(
+            retry_delays=tuple(config.retry_delays),
+            timeout=config.timeout,
+            max_attempts=config.max_attempts,
+            poll_interval=config.poll_interval,
+        ),
+    )
 
 
 def prepare(settings: Settings, service: ReportService, *, metadata: bool = True) -> None:

@@ -56,6 +56,13 @@ class Worker:
         reaper = threading.Thread(target=self._reaper, name="reportd-reaper", daemon=True)
         reaper.start()
         self._threads.append(reaper)
+        if self.service.webhooks is not None:  # every worker process delivers webhooks
+            dispatcher = self.service.webhooks.dispatcher(self.worker_id)
+            hooks = threading.Thread(
+                target=dispatcher.loop, args=(self._stopping,), name="reportd-webhooks", daemon=True
+            )
+            hooks.start()
+            self._threads.append(hooks)
         log.info("worker started", extra={"action": "worker_start", "worker": self.worker_id})
 
     def wake(self) -> None:

@@ -56,3 +56,15 @@ def test_import_reportd_stays_light() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_sdk_and_webhook_verification_need_no_server_code() -> None:
+    """``verify_webhook`` lives beside the dispatcher, yet a receiver imports no database code."""
+    code = (
+        "import sys, reportd.client; "
+        "heavy = {'fastapi', 'duckdb', 'pyarrow', 'sqlalchemy', 'reportd.store'}; "
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    assert "verify_webhook" in reportd.client.__all__
