@@ -9,3 +9,5 @@ if command -v pg_isready >/dev/null && ! pg_isready -h 127.0.0.1 -p 5432 -q; the
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
   fi
 fi
+# poppler-utils: the PDF tests read PDFs back with pdftotext and render them with pdftoppm.
+command -v pdftotext >/dev/null || { apt-get update -qq && apt-get install -y -qq poppler-utils; }
