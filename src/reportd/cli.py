@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -193,6 +194,7 @@ def export(
         packaging=packaging,
         zip_password=zip_password,
     )
+    started = time.perf_counter()
     try:
         target = output or Path.cwd() / "export.tmp"
         produced = service.export(tenant, request, target)
@@ -204,7 +206,8 @@ def export(
         _fail(exc)
     finally:
         service.store.close()
-    err.print(f"wrote {target} ({produced.rows} rows, {produced.size} bytes)")
+    took = time.perf_counter() - started
+    err.print(f"wrote {target} ({produced.rows} rows, {produced.size} bytes) in {took:.3f} s")
 
 
 @app.command()
@@ -221,14 +224,17 @@ def migrate(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
 
 @app.command()
 def gc(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
-    """One maintenance sweep: requeue or fail reports whose worker died."""
+    """One maintenance sweep by hand: expired reports' files, dead workers' leases."""
     settings = _settings(config, data_dir=data_dir)
     service = _service(settings)
-    result = service.reap()
-    service.store.close()
+    try:
+        expired = service.expire_due()
+        reaped = service.reap()
+    finally:
+        service.store.close()
     err.print(
-        f"requeued {len(result.requeued)}, failed {len(result.failed)}, "
-        f"canceled {len(result.canceled)}"
+        f"expired {len(expired)}; requeued {len(reaped.requeued)}, "
+        f"failed {len(reaped.failed)}, canceled {len(reaped.canceled)}"
     )
 
 

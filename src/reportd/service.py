@@ -7,6 +7,7 @@ It raises domain errors only; how they look on the wire is each caller's busines
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import secrets
 import shutil
@@ -49,8 +50,10 @@ from reportd.domain.models import (
 )
 from reportd.domain.states import ReportState
 from reportd.formats.packaging import generate_password
+from reportd.formats.registry import available_formats
 from reportd.pipeline import OutputFile, RunControl, RunSpec, generate
 from reportd.ratelimit import RateLimiter
+from reportd.scheduling import ScheduleService
 from reportd.sources.base import Source
 from reportd.storage.base import ArtifactStorage
 from reportd.storage.signing import LinkSigner
@@ -129,6 +132,7 @@ class ReportService:
         self.webhooks = webhooks  # None: no webhook API and no dispatcher (reportd.webhooks)
         self.idempotency = idempotency  # Idempotency-Key answers (api/idempotency.py)
         self.rate_limiter = rate_limiter  # None: no limits (api/ratelimit.py)
+        self.schedules = ScheduleService(self, store.schedules)
 
     # -- tenants and keys ----------------------------------------------------------------
 
@@ -193,8 +197,15 @@ class ReportService:
     # -- reports -------------------------------------------------------------------------
 
     def create_report(self, principal: Principal, request: ReportRequest) -> Report:
+        """Queue a report, or hand back a live identical one within the template's dedup window."""
         self.require(principal, Scope.REPORTS_WRITE)
         report = self.validate_request(principal.tenant_id, request)
+        window = self.template(report.template_id).dedup_window
+        if window and report.dedup_key:
+            since = datetime.now(UTC) - timedelta(seconds=window)
+            twin = self.store.reports.find_duplicate(report.tenant_id, report.dedup_key, since)
+            if twin is not None:
+                return twin.evolve(deduplicated=True)
         return self.store.reports.insert(report.evolve(created_by=principal.name))
 
     def validate_request(self, tenant_id: str, request: ReportRequest) -> Report:
@@ -212,7 +223,7 @@ class ReportService:
             raise StorageNotFound(f"no storage {storage_id!r}; known: {sorted(self.storages)}")
         if request.expires_in is not None and request.expires_in <= 0:
             raise ValidationError("expires_in must be a positive number of seconds")
-        return Report(
+        report = Report(
             id=str(uuid.uuid4()),
             tenant_id=tenant_id,
             template_id=template.id,
@@ -230,6 +241,7 @@ class ReportService:
             callback_url=request.callback_url,
             expires_in=request.expires_in,
         )
+        return report.evolve(dedup_key=dedup_key(report))
 
     @staticmethod
     def _formats(template: Template, asked: Sequence[str]) -> tuple[Format, ...]:
@@ -237,12 +249,9 @@ class ReportService:
             raise ValidationError("at least one format is required")
         formats: list[Format] = []
         for name in asked:
-            try:
-                fmt = Format(str(name).lower())
-            except ValueError:
-                raise FormatInapplicable(
-                    f"{name!r} is not a format; known: {[f.value for f in Format]}"
-                ) from None
+            fmt = Format.parse(name)
+            if fmt not in available_formats():
+                raise FormatInapplicable(f"{fmt.value} is not available in this installation")
             if fmt not in template.formats:
                 raise FormatInapplicable(
                     f"template {template.id!r} does not offer {fmt.value}; "
@@ -350,10 +359,7 @@ class ReportService:
             raise ReportNotReady(f"the report is {report.state}, not FINISHED")
         candidates = list(report.artifacts)
         if fmt is not None:
-            try:
-                wanted = Format(fmt.lower())
-            except ValueError:
-                raise FormatInapplicable(f"{fmt!r} is not a format") from None
+            wanted = Format.parse(fmt)
             candidates = [a for a in candidates if a.format == wanted]
             if not candidates:
                 raise FormatInapplicable(
@@ -533,8 +539,27 @@ class ReportService:
         self, report: Report, worker_id: str, state: ReportState, exc: ReportdError
     ) -> ReportState:
         error = ReportError(code=exc.code, message=exc.message)
-        self.store.reports.end(report.id, worker_id, state, error)
+        self.store.reports.end(report.id, worker_id, state, error, self.expiry_of(report))
         return state
+
+    def expiry_of(self, report: Report) -> datetime:
+        """When an ending report's files go: its template's retention, or less if asked."""
+        retention = self.template(report.template_id).retention
+        if report.expires_in is not None:
+            retention = min(retention, report.expires_in)
+        return datetime.now(UTC) + timedelta(seconds=retention)
+
+    def expire_due(self, now: datetime | None = None) -> list[str]:
+        """The retention sweep: delete expired reports' files, then mark them EXPIRED."""
+        expired: list[str] = []
+        for report in self.store.reports.expired(now or datetime.now(UTC)):
+            storage = self.storages.get(report.storage_id)
+            if storage is not None:
+                storage.delete_prefix(f"{report.tenant_id}/{report.id}/")
+            if self.store.reports.mark_expired(report):
+                expired.append(report.id)
+                log.info("report expired", extra={"action": "expire", "report_id": report.id})
+        return expired
 
     # -- in-process export (no server) ---------------------------------------------------
 
@@ -585,3 +610,18 @@ def _artifact(report_id: str, key: str, out: OutputFile) -> Artifact:
         rows=out.rows,
         zip_password=out.zip_password,
     )
+
+
+def dedup_key(report: Report) -> str:
+    """What makes two requests the same report, hashed (the password is not part of it)."""
+    material = {
+        "template_id": report.template_id,
+        "options": report.options,
+        "fields": report.fields,
+        "filter": report.filter,
+        "order_by": report.order_by,
+        "formats": [f.value for f in report.formats],
+        "packaging": report.packaging.value,
+    }
+    canonical = json.dumps(material, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()

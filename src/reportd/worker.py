@@ -143,9 +143,23 @@ class Worker:
             time.sleep(self.heartbeat_interval)
 
     def _reaper(self) -> None:
-        interval = max(0.5, self.service.run_options.lease_seconds / 2)
+        """Housekeeping every process with workers shares: leases, schedules, retention.
+
+        Each step is safe to run in many processes at once (see the store modules).
+        """
+        interval = max(0.5, min(1.0, self.service.run_options.lease_seconds / 2))
+        steps = (
+            ("reap", self.service.reap),
+            ("schedules", self._fire_schedules),
+            ("retention", self.service.expire_due),
+        )
         while not self._stopping.wait(interval):
-            try:
-                self.service.reap()
-            except Exception:
-                log.exception("reaper failed", extra={"action": "reap_error"})
+            for name, step in steps:
+                try:
+                    step()
+                except Exception:
+                    log.exception("%s failed", name, extra={"action": f"{name}_error"})
+
+    def _fire_schedules(self) -> None:
+        if self.service.schedules.fire_due():
+            self.wake()

@@ -11,7 +11,7 @@ from reportd import __version__
 from reportd.api.errors import install_error_handlers
 from reportd.api.idempotency import IdempotencyMiddleware
 from reportd.api.ratelimit import RateLimitHeadersMiddleware
-from reportd.api.routes import files, health, reports, templates, webhooks
+from reportd.api.routes import files, health, reports, schedules, templates, webhooks
 from reportd.config import Settings
 from reportd.service import ReportService
 from reportd.wiring import build_service, prepare
@@ -58,6 +58,7 @@ def create_app(
         app.add_middleware(IdempotencyMiddleware, store=service.idempotency)
     for router in (
         reports.router,
+        schedules.router,
         templates.router,
         files.router,
         health.router,

@@ -110,6 +110,8 @@ class ReportPublic(BaseModel):
     storage_id: str
     artifacts: list[ArtifactPublic]
     links: ReportLinks
+    scheduled_for: datetime | None = None
+    deduplicated: bool = False
 
     @classmethod
     def of(cls, report: DomainReport) -> ReportPublic:
@@ -143,6 +145,8 @@ class ReportPublic(BaseModel):
             else None,
             storage_id=report.storage_id,
             artifacts=[ArtifactPublic.of(a) for a in report.artifacts],
+            scheduled_for=report.scheduled_for,
+            deduplicated=report.deduplicated,
             links=ReportLinks(
                 self=base,
                 events=f"{base}/events",

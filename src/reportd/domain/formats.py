@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from reportd.domain.errors import FormatInapplicable
+
 
 class Format(StrEnum):
     CSV = "csv"
@@ -16,6 +18,15 @@ class Format(StrEnum):
     @property
     def extension(self) -> str:
         return self.value
+
+    @classmethod
+    def parse(cls, name: str) -> Format:
+        """The format called ``name`` (any case), or ``format_inapplicable``."""
+        try:
+            return cls(str(name).lower())
+        except ValueError:
+            known = [f.value for f in cls]
+            raise FormatInapplicable(f"{name!r} is not a format; known: {known}") from None
 
     @property
     def mime_type(self) -> str:

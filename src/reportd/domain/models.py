@@ -28,6 +28,9 @@ class Scope(StrEnum):
     ADMIN = "admin"
 
 
+GENERATED_PASSWORD = "true"  # noqa: S105 - a marker: "a new zip password each run"
+
+
 class Feature(StrEnum):
     CUSTOM_REPORTS = "custom_reports"
 
@@ -221,6 +224,51 @@ class Report(Evolvable):
     attempts: int = 0
     cancel_requested: bool = False
     artifacts: tuple[Artifact, ...] = ()
+    scheduled_for: datetime | None = None
+    dedup_key: str | None = None
+    deduplicated: bool = False  # not stored: this create returned an existing report
 
     def artifacts_for(self, fmt: Format) -> tuple[Artifact, ...]:
         return tuple(a for a in self.artifacts if a.format == fmt)
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule(Evolvable):
+    """A saved report definition; with a cron expression it also fires on its own."""
+
+    id: str
+    tenant_id: str
+    template_id: str
+    name: str
+    formats: tuple[Format, ...]
+    options: Mapping[str, Any] = field(default_factory=dict)
+    fields: tuple[str, ...] | None = None
+    filter: str | None = None
+    order_by: tuple[str, ...] = ()
+    packaging: Packaging = Packaging.NONE
+    zip_password: str | None = None
+    storage_id: str | None = None
+    cron: str | None = None
+    timezone: str = "UTC"
+    enabled: bool = True
+    created_by: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    next_fire_at: datetime | None = None
+    last_fired_at: datetime | None = None
+
+    def request(self) -> ReportRequest:
+        """What each run of this schedule asks for."""
+        return ReportRequest(
+            template_id=self.template_id,
+            formats=tuple(f.value for f in self.formats),
+            name=self.name,
+            options=self.options,
+            fields=self.fields,
+            filter=self.filter,
+            order_by=self.order_by,
+            packaging=self.packaging.value,
+            zip_password=True if self.zip_password == GENERATED_PASSWORD else self.zip_password,
+            storage_id=self.storage_id,
+            schedule_id=self.id,
+        )

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, text
 from reportd.domain.errors import Unavailable
 from reportd.store.database import create_db_engine, migrate
 from reportd.store.reports import ReportStore
+from reportd.store.schedules import ScheduleStore
 from reportd.store.tenants import TenantStore
 
 
@@ -17,11 +18,17 @@ class Store:
     engine: Engine
     reports: ReportStore
     tenants: TenantStore
+    schedules: ScheduleStore
 
     @classmethod
     def connect(cls, url: str, *, pool_size: int = 10) -> Store:
         engine = create_db_engine(url, pool_size=pool_size)
-        return cls(engine=engine, reports=ReportStore(engine), tenants=TenantStore(engine))
+        return cls(
+            engine=engine,
+            reports=ReportStore(engine),
+            tenants=TenantStore(engine),
+            schedules=ScheduleStore(engine),
+        )
 
     def migrate(self) -> None:
         migrate(self.engine)
@@ -37,4 +44,4 @@ class Store:
         self.engine.dispose()
 
 
-__all__ = ["ReportStore", "Store", "TenantStore"]
+__all__ = ["ReportStore", "ScheduleStore", "Store", "TenantStore"]

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _SQLITE_WRITE = "reportd_sqlite_write"
@@ -72,6 +73,8 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config  # only commands that migrate pay for importing alembic
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
@@ -79,6 +82,8 @@ def alembic_config() -> Config:
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision``; safe to run from many processes at start-up."""
+    from alembic import command
+
     cfg = alembic_config()
     with write_transaction(engine) as conn:
         if conn.dialect.name == "postgresql":

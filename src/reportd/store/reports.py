@@ -21,7 +21,7 @@ from sqlalchemy.sql import Select
 from reportd.domain.errors import InvalidStateTransition, ReportNotFound, ValidationError
 from reportd.domain.formats import Format, Packaging
 from reportd.domain.models import Artifact, Progress, Report, ReportError
-from reportd.domain.states import ReportState
+from reportd.domain.states import FINAL_STATES, ReportState
 from reportd.store.database import read_transaction, write_transaction
 from reportd.store.schema import artifacts, reports
 
@@ -71,7 +71,7 @@ class ReportStore:
         now = _now()
         stored = report.evolve(created_at=report.created_at or now)
         with write_transaction(self.engine) as conn:
-            conn.execute(insert(reports).values(**_row(stored), updated_at=now))
+            conn.execute(insert(reports).values(**report_row(stored), updated_at=now))
         return stored
 
     def request_cancel(self, report_id: str, tenant_id: str) -> Report:
@@ -236,7 +236,12 @@ class ReportStore:
         return True
 
     def end(
-        self, report_id: str, worker_id: str, state: ReportState, error: ReportError | None
+        self,
+        report_id: str,
+        worker_id: str,
+        state: ReportState,
+        error: ReportError | None,
+        expires_at: datetime | None = None,
     ) -> bool:
         """End a run badly (FAILURE, TIMEOUT, CANCELED), only while holding the lease."""
         now = _now()
@@ -250,6 +255,7 @@ class ReportStore:
                     updated_at=now,
                     error_code=error.code if error else None,
                     error_message=error.message if error else None,
+                    expires_at=expires_at,
                     lease_owner=None,
                     lease_expires_at=None,
                 )
@@ -317,6 +323,55 @@ class ReportStore:
             ).scalars()
             return ReapResult(requeued=list(requeued), failed=failed_ids, canceled=canceled_ids)
 
+    def find_duplicate(self, tenant_id: str, dedup_key: str, since: datetime) -> Report | None:
+        """The newest live report of the tenant made from the same request since ``since``."""
+        live = [
+            ReportState.CREATED.value,
+            ReportState.IN_PROGRESS.value,
+            ReportState.FINISHED.value,
+        ]
+        query = (
+            select(reports.c.id)
+            .where(
+                reports.c.tenant_id == tenant_id,
+                reports.c.dedup_key == dedup_key,
+                reports.c.created_at >= since,
+                reports.c.state.in_(live),
+            )
+            .order_by(reports.c.created_at.desc())
+            .limit(1)
+        )
+        with read_transaction(self.engine) as conn:
+            found = conn.execute(query).scalar_one_or_none()
+            return None if found is None else self._get(conn, found, tenant_id)
+
+    def expired(self, now: datetime, limit: int = 200) -> builtins.list[Report]:
+        """Ended reports whose retention ran out, oldest first."""
+        ended = [s.value for s in FINAL_STATES if s is not ReportState.EXPIRED]
+        query = (
+            select(reports)
+            .where(reports.c.state.in_(ended), reports.c.expires_at <= now)
+            .order_by(reports.c.expires_at)
+            .limit(limit)
+        )
+        with read_transaction(self.engine) as conn:
+            rows = conn.execute(query).mappings().all()
+            return self._with_artifacts(conn, [_report(r) for r in rows])
+
+    def mark_expired(self, report: Report) -> bool:
+        """EXPIRED, and the artifacts' rows gone; the caller deletes the files first."""
+        now = _now()
+        with write_transaction(self.engine) as conn:
+            result = conn.execute(
+                update(reports)
+                .where(reports.c.id == report.id, reports.c.state == report.state.value)
+                .values(state=ReportState.EXPIRED.value, updated_at=now)
+            )
+            if result.rowcount != 1:
+                return False
+            conn.execute(delete(artifacts).where(artifacts.c.report_id == report.id))
+        return True
+
     # -- helpers -------------------------------------------------------------------------
 
     def _get(self, conn: Connection, report_id: str, tenant_id: str | None) -> Report:
@@ -353,7 +408,7 @@ def _held_by(report_id: str, worker_id: str) -> Any:
     )
 
 
-def _row(report: Report) -> dict[str, Any]:
+def report_row(report: Report) -> dict[str, Any]:
     return {
         "id": report.id,
         "tenant_id": report.tenant_id,
@@ -382,6 +437,8 @@ def _row(report: Report) -> dict[str, Any]:
         "error_message": report.error.message if report.error else None,
         "attempts": report.attempts,
         "cancel_requested": report.cancel_requested,
+        "scheduled_for": report.scheduled_for,
+        "dedup_key": report.dedup_key,
     }
 
 
@@ -415,6 +472,8 @@ def _report(row: Any) -> Report:
         error=error,
         attempts=row["attempts"],
         cancel_requested=bool(row["cancel_requested"]),
+        scheduled_for=row["scheduled_for"],
+        dedup_key=row["dedup_key"],
     )
 
 

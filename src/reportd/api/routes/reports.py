@@ -29,7 +29,12 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-@router.post("", status_code=202, response_model=ReportPublic, responses=_ERRORS)
+@router.post(
+    "",
+    status_code=202,
+    response_model=ReportPublic,
+    responses={**_ERRORS, 200: {"model": ReportPublic, "description": "deduplicated"}},
+)
 def create_report(
     body: ReportCreate,
     caller: Caller,
@@ -37,7 +42,10 @@ def create_report(
     response: Response,
 ) -> ReportPublic:
     report = service_of(request).create_report(caller, body.to_request())
-    request.app.state.notify_created()
+    if report.deduplicated:
+        response.status_code = 200  # nothing new was queued: this is the live twin
+    else:
+        request.app.state.notify_created()
     response.headers["Location"] = f"/v1/reports/{report.id}"
     return ReportPublic.of(report)
 
