@@ -240,6 +240,8 @@ class ReportService:
             schedule_id=request.schedule_id,
             callback_url=request.callback_url,
             expires_in=request.expires_in,
+            expires_at=request.expires_at,
+            subject=request.subject,
         )
         return report.evolve(dedup_key=dedup_key(report))
 
@@ -547,7 +549,10 @@ class ReportService:
         retention = self.template(report.template_id).retention
         if report.expires_in is not None:
             retention = min(retention, report.expires_in)
-        return datetime.now(UTC) + timedelta(seconds=retention)
+        expiry = datetime.now(UTC) + timedelta(seconds=retention)
+        if report.expires_at is not None:  # asked for at creation (e.g. PingOne's 30 minutes)
+            expiry = min(expiry, report.expires_at)
+        return expiry
 
     def expire_due(self, now: datetime | None = None) -> list[str]:
         """The retention sweep: delete expired reports' files, then mark them EXPIRED."""

@@ -172,6 +172,8 @@ class ReportRequest:
     expires_in: int | None = None
     callback_url: str | None = None
     schedule_id: str | None = None
+    subject: str | None = None  # the entity a per-subject report is about (e.g. a sample hash)
+    expires_at: datetime | None = None  # an absolute end of retention, when the caller has one
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +229,8 @@ class Report(Evolvable):
     scheduled_for: datetime | None = None
     dedup_key: str | None = None
     deduplicated: bool = False  # not stored: this create returned an existing report
+    subject: str | None = None
+    data_key: str | None = None
 
     def artifacts_for(self, fmt: Format) -> tuple[Artifact, ...]:
         return tuple(a for a in self.artifacts if a.format == fmt)

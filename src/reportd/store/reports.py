@@ -439,6 +439,8 @@ def report_row(report: Report) -> dict[str, Any]:
         "cancel_requested": report.cancel_requested,
         "scheduled_for": report.scheduled_for,
         "dedup_key": report.dedup_key,
+        "subject": report.subject,
+        "data_key": report.data_key,
     }
 
 
@@ -474,6 +476,8 @@ def _report(row: Any) -> Report:
         cancel_requested=bool(row["cancel_requested"]),
         scheduled_for=row["scheduled_for"],
         dedup_key=row["dedup_key"],
+        subject=row["subject"],
+        data_key=row["data_key"],
     )
 
 

@@ -107,6 +107,8 @@ reports = Table(
     Column("scheduled_for", UTCDateTime),  # the cron firing this report was made for
     Column("dedup_key", String(64)),  # sha256 of what makes two requests the same report
     Column("notified_state", String(16)),  # last final state turned into webhook deliveries
+    Column("subject", String(200)),  # the entity a per-subject report is about (a sample hash)
+    Column("data_key", String(800)),  # storage key of the kept rows (template keep_data)
     Index("ix_reports_queue", "state", "created_at"),
     Index("ix_reports_tenant_created", "tenant_id", "created_at", "id"),
     Index("ix_reports_schedule", "schedule_id"),
@@ -114,6 +116,7 @@ reports = Table(
     Index("ix_reports_dedup", "tenant_id", "dedup_key", "created_at"),
     Index("ix_reports_expiry", "state", "expires_at"),
     Index("ix_reports_notify", "notified_state", "state"),
+    Index("ix_reports_subject", "tenant_id", "template_id", "subject"),
 )
 
 artifacts = Table(

@@ -26,6 +26,11 @@ def upgrade() -> None:
     op.create_index("ix_reports_dedup", "reports", ["tenant_id", "dedup_key", "created_at"])
     op.create_index("ix_reports_expiry", "reports", ["state", "expires_at"])
     op.create_index("ix_reports_notify", "reports", ["notified_state", "state"])
+    # Reports that ended before webhooks existed are not news: do not announce them now.
+    op.execute(
+        "UPDATE reports SET notified_state = state "
+        "WHERE state IN ('FINISHED', 'FAILURE', 'TIMEOUT', 'CANCELED', 'EXPIRED')"
+    )
     _schedules()
     _webhooks()
     _idempotency_and_rates()
