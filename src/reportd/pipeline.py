@@ -9,23 +9,26 @@ interrupt a query that is stuck before its first batch.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from reportd.domain.errors import ReportCanceled, ReportTimedOut
 from reportd.domain.formats import Format, Packaging
 from reportd.domain.models import Field, Progress, Template
 from reportd.domain.naming import artifact_filename
 from reportd.domain.query import build_report_query
-from reportd.formats.base import FormatWriter, WriteContext
+from reportd.formats.base import WriteContext
 from reportd.formats.packaging import package
-from reportd.formats.registry import open_writer
 from reportd.formats.schema import canonical_schema, conform
+from reportd.outputs import FormatOutput, WrittenPart
 from reportd.sources.base import BatchStream, Source
 
 
@@ -114,8 +117,8 @@ def generate(
     *,
     batch_size: int = 65_536,
     compresslevel: int = 1,
-) -> list[OutputFile]:
-    fields = selected_fields(spec.template, spec.fields)
+) -> RunResult:
+    """Run the template's query once and write every requested format from its batches."""
     fragment = build_report_query(
         spec.template.query,
         spec.fields,
@@ -124,7 +127,79 @@ def generate(
         spec.order_by,
     )
     params = {**spec.options, **fragment.params, "tenant_id": spec.tenant_id}
-    schema = canonical_schema(fields)
+    control.check()
+    stream = source.stream(fragment.sql, params, batch_size=batch_size)
+    control.attach(stream)
+    _count_in_background(stream, control)
+    try:
+        return _write_all(spec, iter(stream), workdir, control, compresslevel)
+    finally:
+        control.attach(None)
+        stream.close()
+
+
+def regenerate(
+    spec: RunSpec, data: Path, workdir: Path, control: RunControl, *, compresslevel: int = 1
+) -> RunResult:
+    """New formats from a report's kept rows, without touching its source again."""
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(data)
+    control.total_rows = parquet.metadata.num_rows
+    batches = parquet.iter_batches(batch_size=65_536, columns=list(spec.fields))
+    return _write_all(spec, batches, workdir, control, compresslevel, keep=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    files: list[OutputFile]
+    kept_data: Path | None = None  # the rows as zstd Parquet, when the template keeps them
+
+
+def _write_all(
+    spec: RunSpec,
+    batches: Iterator[pa.RecordBatch],
+    workdir: Path,
+    control: RunControl,
+    compresslevel: int,
+    *,
+    keep: bool = True,
+) -> RunResult:
+    fields = selected_fields(spec.template, spec.fields)
+    first = next(batches, None)
+    control.check()
+    schema = canonical_schema(fields, first.schema if first is not None else None)
+    outputs = _open_outputs(spec, fields, schema, workdir)
+    kept = _KeptRows(workdir / "rows.parquet", schema) if keep and spec.template.keep_data else None
+    try:
+        chain = itertools.chain([first], batches) if first is not None else iter(())
+        batch: pa.RecordBatch
+        for batch in chain:
+            control.check()
+            conformed = conform(batch, schema)
+            for output in outputs:
+                output.write(conformed)
+            if kept is not None:
+                kept.write(conformed)
+            control.rows += conformed.num_rows
+        control.check()
+        parts = [part for output in outputs for part in output.close()]
+    except BaseException:
+        for output in outputs:
+            output.abort()
+        raise
+    finally:
+        if kept is not None:
+            kept.close()
+    if control.total_rows is None or control.total_rows != control.rows:
+        control.total_rows = control.rows
+    files = _finish_files(spec, parts, workdir, compresslevel)
+    return RunResult(files=files, kept_data=kept.path if kept is not None else None)
+
+
+def _open_outputs(
+    spec: RunSpec, fields: tuple[Field, ...], schema: pa.Schema, workdir: Path
+) -> list[FormatOutput]:
     context = WriteContext(
         template=spec.template,
         fields=fields,
@@ -134,29 +209,34 @@ def generate(
         order_by=spec.order_by,
         generated_at=datetime.now(UTC),
     )
-    control.check()
-    writers = [
-        open_writer(fmt, workdir / f"out.{fmt.extension}", schema, context) for fmt in spec.formats
+    return [
+        FormatOutput(
+            fmt,
+            workdir,
+            schema,
+            context,
+            max_rows=spec.template.max_rows_per_file,
+            max_bytes=spec.template.max_bytes_per_file,
+        )
+        for fmt in spec.formats
+        if fmt is not Format.ZIP
     ]
-    stream = source.stream(fragment.sql, params, batch_size=batch_size)
-    control.attach(stream)
-    _count_in_background(stream, control)
-    try:
-        for batch in stream:
-            control.check()
-            conformed = conform(batch, schema)
-            for writer in writers:
-                writer.write(conformed)
-            control.rows += conformed.num_rows
-        control.check()
-    finally:
-        control.attach(None)
-        stream.close()
-    for writer in writers:
-        writer.close()
-    if control.total_rows is None or control.total_rows != control.rows:
-        control.total_rows = control.rows
-    return [_finish_file(spec, w, workdir, compresslevel) for w in writers]
+
+
+class _KeptRows:
+    """The run's rows as zstd Parquet, so formats can be added later without the source."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        import pyarrow.parquet as pq
+
+        self.path = path
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd")
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self._writer.write_batch(batch)
+
+    def close(self) -> None:
+        self._writer.close()
 
 
 def _count_in_background(stream: BatchStream, control: RunControl) -> None:
@@ -168,36 +248,94 @@ def _count_in_background(stream: BatchStream, control: RunControl) -> None:
     threading.Thread(target=count, name="reportd-count", daemon=True).start()
 
 
-def _finish_file(
-    spec: RunSpec, writer: FormatWriter, workdir: Path, compresslevel: int
-) -> OutputFile:
-    fmt = writer.format
+def _finish_files(
+    spec: RunSpec, parts: list[WrittenPart], workdir: Path, compresslevel: int
+) -> list[OutputFile]:
     on = spec.on or datetime.now(UTC).date()
-    inner_name = artifact_filename(spec.template.file_stem, on, fmt.extension)
-    path = writer.path
+    stem = spec.template.file_stem
+    counts = {fmt: sum(1 for p in parts if p.format is fmt) for fmt in spec.formats}
+    named = [
+        (part, artifact_filename(stem, on, part.format.extension, _part_number(part, counts)))
+        for part in parts
+    ]
+    files = [
+        _finish_part(spec, part, inner, _part_number(part, counts), workdir, compresslevel)
+        for part, inner in named
+    ]
+    if Format.ZIP in spec.formats:
+        files.append(_bundle(spec, named, workdir, compresslevel, on))
+    return files
+
+
+def _part_number(part: WrittenPart, counts: Mapping[Format, int]) -> int | None:
+    """Parts are numbered only when a format was really split."""
+    return part.index if counts[part.format] > 1 else None
+
+
+def _finish_part(
+    spec: RunSpec,
+    part: WrittenPart,
+    inner_name: str,
+    number: int | None,
+    workdir: Path,
+    compresslevel: int,
+) -> OutputFile:
+    """The part as delivered: as written, or alone in its own zip / gzip."""
+    fmt = part.format
+    path = part.path
+    filename = inner_name
     if spec.packaging is not Packaging.NONE:
-        dest = workdir / f"out.{spec.packaging.wrap_extension(fmt.extension)}"
+        filename = f"{inner_name.rsplit('.', 1)[0]}.{spec.packaging.wrap_extension(fmt.extension)}"
         path = package(
-            [(writer.path, inner_name)],
+            [(part.path, inner_name)],
             spec.packaging,
-            dest,
-            password=spec.zip_password,
+            workdir / f"pkg-{filename}",
+            password=spec.zip_password if spec.packaging is Packaging.ZIP else None,
             compresslevel=compresslevel,
         )
-        writer.path.unlink(missing_ok=True)
     size, digest = file_digest(path)
     return OutputFile(
         format=fmt,
         packaging=spec.packaging,
         path=path,
-        filename=artifact_filename(
-            spec.template.file_stem, on, spec.packaging.wrap_extension(fmt.extension)
-        ),
+        filename=filename,
         mime_type=spec.packaging.wrap_mime(fmt.mime_type),
-        rows=writer.rows,
+        rows=part.rows,
         size=size,
         sha256=digest,
+        part=number,
         zip_password=spec.zip_password if spec.packaging is Packaging.ZIP else None,
+    )
+
+
+def _bundle(
+    spec: RunSpec,
+    named: list[tuple[WrittenPart, str]],
+    workdir: Path,
+    compresslevel: int,
+    on: date,
+) -> OutputFile:
+    """Every format's files in one zip (AES when a password was asked for)."""
+    filename = artifact_filename(spec.template.file_stem, on, Format.ZIP.extension)
+    path = package(
+        [(part.path, inner) for part, inner in named],
+        Packaging.ZIP,
+        workdir / f"bundle-{filename}",
+        password=spec.zip_password,
+        compresslevel=compresslevel,
+    )
+    size, digest = file_digest(path)
+    rows = max((p.rows for p, _ in named), default=0)
+    return OutputFile(
+        format=Format.ZIP,
+        packaging=Packaging.NONE,
+        path=path,
+        filename=filename,
+        mime_type=Format.ZIP.mime_type,
+        rows=rows,
+        size=size,
+        sha256=digest,
+        zip_password=spec.zip_password,
     )
 
 

@@ -24,6 +24,7 @@ from urllib.parse import quote, urlencode
 from reportd.domain.errors import (
     ArtifactNotFound,
     AuthenticationFailed,
+    Conflict,
     Forbidden,
     FormatInapplicable,
     ReportdError,
@@ -51,7 +52,7 @@ from reportd.domain.models import (
 from reportd.domain.states import ReportState
 from reportd.formats.packaging import generate_password
 from reportd.formats.registry import available_formats
-from reportd.pipeline import OutputFile, RunControl, RunSpec, generate
+from reportd.pipeline import OutputFile, RunControl, RunResult, RunSpec, generate, regenerate
 from reportd.ratelimit import RateLimiter
 from reportd.scheduling import ScheduleService
 from reportd.sources.base import Source
@@ -66,6 +67,7 @@ from reportd.webhooks import WebhookService
 log = logging.getLogger("reportd.service")
 
 KEY_PREFIX = "rk_"
+FAILED_RETENTION = 86_400  # reports whose worker died (no files) stay listed for a day
 MAX_PAGE = 1000
 
 
@@ -235,7 +237,7 @@ class ReportService:
             filter=request.filter if request.filter and request.filter.strip() else None,
             order_by=tuple(request.order_by),
             packaging=packaging,
-            zip_password=self._zip_password(packaging, request.zip_password),
+            zip_password=self._zip_password(packaging, formats, request.zip_password),
             storage_id=storage_id,
             schedule_id=request.schedule_id,
             callback_url=request.callback_url,
@@ -247,20 +249,23 @@ class ReportService:
 
     @staticmethod
     def _formats(template: Template, asked: Sequence[str]) -> tuple[Format, ...]:
+        """The formats to write; ``zip`` bundles the others and needs at least one of them."""
         if not asked:
             raise ValidationError("at least one format is required")
         formats: list[Format] = []
         for name in asked:
             fmt = Format.parse(name)
-            if fmt not in available_formats():
+            if not fmt.is_bundle and fmt not in available_formats():
                 raise FormatInapplicable(f"{fmt.value} is not available in this installation")
-            if fmt not in template.formats:
+            if not fmt.is_bundle and fmt not in template.formats:
                 raise FormatInapplicable(
                     f"template {template.id!r} does not offer {fmt.value}; "
                     f"it offers {[f.value for f in template.formats]}"
                 )
             if fmt not in formats:
                 formats.append(fmt)
+        if formats == [Format.ZIP]:
+            raise FormatInapplicable("zip bundles other formats: ask for at least one of them")
         return tuple(formats)
 
     @staticmethod
@@ -290,11 +295,13 @@ class ReportService:
             ) from None
 
     @staticmethod
-    def _zip_password(packaging: Packaging, asked: bool | str | None) -> str | None:
+    def _zip_password(
+        packaging: Packaging, formats: tuple[Format, ...], asked: bool | str | None
+    ) -> str | None:
         if asked is None or asked is False:
             return None
-        if packaging is not Packaging.ZIP:
-            raise ValidationError("zip_password needs packaging 'zip'")
+        if packaging is not Packaging.ZIP and Format.ZIP not in formats:
+            raise ValidationError("zip_password needs packaging 'zip' or the 'zip' format")
         if asked is True:
             return generate_password()
         if len(asked) < 8:
@@ -335,7 +342,10 @@ class ReportService:
 
     def cancel_report(self, principal: Principal, report_id: str) -> Report:
         self.require(principal, Scope.REPORTS_WRITE)
-        return self.store.reports.request_cancel(report_id, principal.tenant_id)
+        report = self.store.reports.get(report_id, principal.tenant_id)
+        return self.store.reports.request_cancel(
+            report_id, principal.tenant_id, self.expiry_of(report)
+        )
 
     def delete_report(self, principal: Principal, report_id: str) -> None:
         self.require(principal, Scope.REPORTS_WRITE)
@@ -355,24 +365,44 @@ class ReportService:
         return self._download(report, fmt, part)
 
     def _download(self, report: Report, fmt: str | None, part: int | None) -> Download:
+        """A file of the report; files stay available while formats are being added."""
         if report.state is ReportState.EXPIRED:
             raise ReportExpired()
-        if report.state is not ReportState.FINISHED:
-            raise ReportNotReady(f"the report is {report.state}, not FINISHED")
         candidates = list(report.artifacts)
         if fmt is not None:
             wanted = Format.parse(fmt)
             candidates = [a for a in candidates if a.format == wanted]
-            if not candidates:
-                raise FormatInapplicable(
-                    f"the report has no {wanted.value} file; it has "
-                    f"{sorted({a.format.value for a in report.artifacts})}"
-                )
         if part is not None:
             candidates = [a for a in candidates if (a.part or 1) == part]
-        if not candidates:
-            raise ArtifactNotFound()
-        return Download(report=report, artifact=candidates[0], storage=self._storage(report))
+        if candidates:
+            return Download(report=report, artifact=candidates[0], storage=self._storage(report))
+        if report.state is not ReportState.FINISHED:
+            raise ReportNotReady(f"the report is {report.state}, not FINISHED")
+        if fmt is not None and not report.artifacts_for(Format.parse(fmt)):
+            raise FormatInapplicable(
+                f"the report has no {Format.parse(fmt).value} file; it has "
+                f"{sorted({a.format.value for a in report.artifacts})}"
+            )
+        raise ArtifactNotFound()
+
+    def add_format(self, principal: Principal, report_id: str, fmt_name: str) -> Report:
+        """Another format of a finished report, made from its kept rows, not from the source."""
+        self.require(principal, Scope.REPORTS_WRITE)
+        report = self.store.reports.get(report_id, principal.tenant_id)
+        template = self.template(report.template_id)
+        (fmt,) = self._formats(template, [fmt_name])
+        if fmt.is_bundle:
+            raise FormatInapplicable("zip can only be asked for when the report is created")
+        if fmt in report.formats:
+            return report
+        if report.state is not ReportState.FINISHED:
+            raise ReportNotReady(f"the report is {report.state}, not FINISHED")
+        if not report.data_key:
+            raise Conflict(
+                f"report {report.id} kept no data to make new formats from "
+                f"(template {template.id!r} does not set keep_data)"
+            )
+        return self.store.reports.add_formats(report.id, (*report.formats, fmt))
 
     def _storage(self, report: Report) -> ArtifactStorage:
         try:
@@ -448,7 +478,7 @@ class ReportService:
         return self.store.reports.release(report_id, worker_id)
 
     def reap(self) -> ReapResult:
-        result = self.store.reports.reap(self.run_options.max_attempts)
+        result = self.store.reports.reap(self.run_options.max_attempts, FAILED_RETENTION)
         for report_id in result.requeued:
             log.warning(
                 "lease expired; report requeued",
@@ -464,8 +494,8 @@ class ReportService:
         """Generate a claimed report and record how it ended; never raises for a bad run."""
         workdir = Path(tempfile.mkdtemp(prefix=f"reportd-{report.id[:8]}-"))
         try:
-            files = self._generate(report, workdir, control)
-            return self._store_files(report, worker_id, files, control)
+            result = self._generate(report, workdir, control)
+            return self._store_files(report, worker_id, result, control)
         except Exception as exc:  # every way out must end the report, never leave it stuck
             return self._after_error(report, worker_id, control, exc)
         finally:
@@ -488,14 +518,14 @@ class ReportService:
             exc = ReportdError(f"internal error: {type(exc).__name__}")
         return self._end(report, worker_id, ReportState.FAILURE, exc)
 
-    def _generate(self, report: Report, workdir: Path, control: RunControl) -> list[OutputFile]:
+    def _generate(self, report: Report, workdir: Path, control: RunControl) -> RunResult:
         template = self.template(report.template_id)
-        source = self.source(template.source)
+        missing = tuple(f for f in report.formats if not report.artifacts_for(f))
         spec = RunSpec(
             template=template,
             tenant_id=report.tenant_id,
             fields=report.fields,
-            formats=report.formats,
+            formats=missing,
             options=report.options,
             filter=report.filter,
             order_by=report.order_by,
@@ -503,14 +533,25 @@ class ReportService:
             zip_password=report.zip_password,
             report_name=report.name,
         )
+        if report.artifacts and report.data_key:  # formats added later: from the kept rows
+            data = workdir / "kept.parquet"
+            self._fetch(report, report.data_key, data)
+            return regenerate(
+                spec, data, workdir, control, compresslevel=self.run_options.compresslevel
+            )
         return generate(
             spec,
-            source,
+            self.source(template.source),
             workdir,
             control,
             batch_size=self.run_options.batch_size,
             compresslevel=self.run_options.compresslevel,
         )
+
+    def _fetch(self, report: Report, key: str, dest: Path) -> None:
+        with dest.open("wb") as out:
+            for chunk in self._storage(report).open_range(key):
+                out.write(chunk)
 
     def source(self, name: str) -> Source:
         try:
@@ -519,19 +560,26 @@ class ReportService:
             raise SourceNotFound(f"source {name!r} is not configured") from None
 
     def _store_files(
-        self, report: Report, worker_id: str, files: list[OutputFile], control: RunControl
+        self, report: Report, worker_id: str, result: RunResult, control: RunControl
     ) -> ReportState:
         storage = self._storage(report)
         prefix = f"{report.tenant_id}/{report.id}/{report.attempts}"
         artifacts = []
-        for out in files:
+        for out in result.files:
             key = f"{prefix}/{out.filename}"
             storage.put_file(key, out.path)
             artifacts.append(_artifact(report.id, key, out))
-        template = self.template(report.template_id)
-        retention = min(template.retention, report.expires_in or template.retention)
-        expires_at = datetime.now(UTC) + timedelta(seconds=retention)
-        if self.store.reports.finish(report.id, worker_id, artifacts, control.progress, expires_at):
+        data_key = None
+        if result.kept_data is not None:
+            data_key = f"{prefix}/data/rows.parquet"
+            storage.put_file(data_key, result.kept_data)
+        regenerated = bool(report.artifacts)
+        expires_at = (
+            report.expires_at if regenerated and report.expires_at else (self.expiry_of(report))
+        )
+        if self.store.reports.finish(
+            report.id, worker_id, artifacts, control.progress, expires_at, data_key=data_key
+        ):
             return ReportState.FINISHED
         # The lease was lost (another worker has it now): nothing of ours may stay.
         storage.delete_prefix(prefix + "/")
@@ -581,8 +629,7 @@ class ReportService:
         control = control or RunControl(deadline=time.time() + template.timeout)
         workdir = Path(tempfile.mkdtemp(prefix="reportd-export-", dir=output.parent))
         try:
-            files = self._generate(report, workdir, control)
-            produced = files[0]
+            produced = self._generate(report, workdir, control).files[0]
             shutil.move(produced.path, output)
             return produced
         finally:

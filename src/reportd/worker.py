@@ -86,6 +86,13 @@ class Worker:
             thread.join(timeout=5)
         log.info("worker stopped", extra={"action": "worker_stop", "worker": self.worker_id})
 
+    def cancel_local(self, report_id: str) -> None:
+        """Stop a report this process is running now, without waiting for its heartbeat."""
+        with self._lock:
+            control = self._running.get(report_id)
+        if control is not None:
+            control.stop(ReportCanceled)
+
     def running_ids(self) -> list[str]:
         with self._lock:
             return list(self._running)

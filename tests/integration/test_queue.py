@@ -25,6 +25,9 @@ def store(database_url: str) -> Iterator[Store]:
     store.close()
 
 
+LATER = datetime(2099, 1, 1, tzinfo=UTC)
+
+
 def new_report(tenant: str = "t1", **changes: object) -> Report:
     report = Report(
         id=str(uuid.uuid4()),
@@ -126,16 +129,28 @@ def test_heartbeat_renews_the_lease_and_reports_cancel(store: Store) -> None:
         assert beat.alive and not beat.cancel_requested
     assert store.reports.reap(max_attempts=3).requeued == []
     assert store.reports.get(report.id).progress == Progress(10, 100)
-    store.reports.request_cancel(report.id, "t1")
+    store.reports.request_cancel(report.id, "t1", LATER)
     assert store.reports.heartbeat(report.id, "w1", 0.3, Progress(20, 100)).cancel_requested
     assert not store.reports.heartbeat(report.id, "other", 0.3, Progress()).alive
 
 
 def test_cancel_of_a_queued_report_is_immediate(store: Store) -> None:
     report = store.reports.insert(new_report())
-    canceled = store.reports.request_cancel(report.id, "t1")
+    canceled = store.reports.request_cancel(report.id, "t1", LATER)
     assert canceled.state is ReportState.CANCELED
+    assert canceled.expires_at == LATER
     assert store.reports.claim("w1", 30) is None
+
+
+def test_a_cancel_after_the_last_heartbeat_still_wins_at_finish(store: Store) -> None:
+    report = store.reports.insert(new_report())
+    assert store.reports.claim("w1", 30) is not None
+    store.reports.request_cancel(report.id, "t1", LATER)
+    assert not store.reports.finish(report.id, "w1", [artifact_for(report)], Progress(3, 3), LATER)
+    ended = store.reports.get(report.id)
+    assert ended.state is ReportState.CANCELED
+    assert ended.artifacts == ()
+    assert ended.error is not None and ended.error.code == "canceled"
 
 
 def test_end_and_release(store: Store) -> None:

@@ -35,6 +35,7 @@ def create_app(
         if slots > 0:
             worker = Worker(service, concurrency=slots, poll_interval=settings.worker.poll_interval)
             app.state.notify_created = worker.wake
+            app.state.notify_canceled = worker.cancel_local
             worker.start()
         try:
             yield
@@ -52,6 +53,7 @@ def create_app(
     app.state.service = service
     app.state.settings = settings
     app.state.notify_created = lambda: None
+    app.state.notify_canceled = lambda _report_id: None
     install_error_handlers(app)
     app.add_middleware(RateLimitHeadersMiddleware)
     if service.idempotency is not None:  # outermost: a replay skips the whole app

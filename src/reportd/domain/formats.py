@@ -14,10 +14,15 @@ class Format(StrEnum):
     XLSX = "xlsx"
     PARQUET = "parquet"
     PDF = "pdf"
+    ZIP = "zip"  # not written from rows: one archive of the report's other formats
 
     @property
     def extension(self) -> str:
         return self.value
+
+    @property
+    def is_bundle(self) -> bool:
+        return self is Format.ZIP
 
     @classmethod
     def parse(cls, name: str) -> Format:
@@ -40,6 +45,7 @@ _MIME = {
     Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     Format.PARQUET: "application/vnd.apache.parquet",
     Format.PDF: "application/pdf",
+    Format.ZIP: "application/zip",
 }
 
 

@@ -45,7 +45,8 @@ _TRANSITIONS: dict[ReportState, frozenset[ReportState]] = {
             ReportState.CANCELED,
         }
     ),
-    ReportState.FINISHED: frozenset({ReportState.EXPIRED}),
+    # FINISHED -> CREATED: a format is being added from the report's kept rows.
+    ReportState.FINISHED: frozenset({ReportState.EXPIRED, ReportState.CREATED}),
     ReportState.FAILURE: frozenset({ReportState.EXPIRED}),
     ReportState.TIMEOUT: frozenset({ReportState.EXPIRED}),
     ReportState.CANCELED: frozenset({ReportState.EXPIRED}),

@@ -57,6 +57,9 @@ class ReapResult:
     canceled: list[str]
 
 
+CANCELED_MESSAGE = "The report was canceled."
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -74,7 +77,7 @@ class ReportStore:
             conn.execute(insert(reports).values(**report_row(stored), updated_at=now))
         return stored
 
-    def request_cancel(self, report_id: str, tenant_id: str) -> Report:
+    def request_cancel(self, report_id: str, tenant_id: str, expires_at: datetime) -> Report:
         """CREATED goes straight to CANCELED; IN_PROGRESS is flagged for its worker."""
         with write_transaction(self.engine) as conn:
             report = self._get(conn, report_id, tenant_id)
@@ -86,8 +89,9 @@ class ReportStore:
                         state=ReportState.CANCELED.value,
                         finished_at=_now(),
                         updated_at=_now(),
+                        expires_at=expires_at,
                         error_code="canceled",
-                        error_message="The report was canceled.",
+                        error_message=CANCELED_MESSAGE,
                     )
                 )
             elif report.state is ReportState.IN_PROGRESS:
@@ -211,13 +215,19 @@ class ReportStore:
         files: Sequence[Artifact],
         progress: Progress,
         expires_at: datetime,
+        *,
+        data_key: str | None = None,
     ) -> bool:
-        """Record the files and FINISHED in one transaction, only while holding the lease."""
+        """Record the files and FINISHED in one transaction, only while holding the lease.
+
+        A cancel that arrived after the last heartbeat still wins: the report ends CANCELED
+        and False is returned, like a lost lease, so the caller removes its files.
+        """
         now = _now()
         with write_transaction(self.engine) as conn:
             done = conn.execute(
                 update(reports)
-                .where(_held_by(report_id, worker_id))
+                .where(_held_by(report_id, worker_id), reports.c.cancel_requested.is_(False))
                 .values(
                     state=ReportState.FINISHED.value,
                     rows=progress.rows,
@@ -227,9 +237,24 @@ class ReportStore:
                     updated_at=now,
                     lease_owner=None,
                     lease_expires_at=None,
+                    **({"data_key": data_key} if data_key else {}),
                 )
             )
             if done.rowcount != 1:
+                conn.execute(
+                    update(reports)
+                    .where(_held_by(report_id, worker_id))
+                    .values(
+                        state=ReportState.CANCELED.value,
+                        error_code="canceled",
+                        error_message=CANCELED_MESSAGE,
+                        finished_at=now,
+                        expires_at=expires_at,
+                        updated_at=now,
+                        lease_owner=None,
+                        lease_expires_at=None,
+                    )
+                )
                 return False
             if files:
                 conn.execute(insert(artifacts), [_artifact_row(a, now) for a in files])
@@ -279,18 +304,28 @@ class ReportStore:
             )
         return result.rowcount == 1
 
-    def reap(self, max_attempts: int) -> ReapResult:
+    def reap(self, max_attempts: int, retention: float = 86_400) -> ReapResult:
         """Leases that ran out: back to the queue, or FAILURE once attempts are spent."""
         now = _now()
         dead = and_(
             reports.c.state == ReportState.IN_PROGRESS.value, reports.c.lease_expires_at < now
         )
-        ended = {"finished_at": now, "updated_at": now, "lease_owner": None}
+        ended = {
+            "finished_at": now,
+            "updated_at": now,
+            "lease_owner": None,
+            "expires_at": now + timedelta(seconds=retention),
+        }
         with write_transaction(self.engine) as conn:
             canceled = conn.execute(
                 update(reports)
                 .where(dead, reports.c.cancel_requested.is_(True))
-                .values(state=ReportState.CANCELED.value, error_code="canceled", **ended)
+                .values(
+                    state=ReportState.CANCELED.value,
+                    error_code="canceled",
+                    error_message=CANCELED_MESSAGE,
+                    **ended,
+                )
                 .returning(reports.c.id)
             ).scalars()
             canceled_ids = list(canceled)
@@ -322,6 +357,22 @@ class ReportStore:
                 .returning(reports.c.id)
             ).scalars()
             return ReapResult(requeued=list(requeued), failed=failed_ids, canceled=canceled_ids)
+
+    def add_formats(self, report_id: str, formats: Sequence[Format]) -> Report:
+        """Back to the queue with more formats; its files so far stay and stay downloadable."""
+        with write_transaction(self.engine) as conn:
+            result = conn.execute(
+                update(reports)
+                .where(reports.c.id == report_id, reports.c.state == ReportState.FINISHED.value)
+                .values(
+                    state=ReportState.CREATED.value,
+                    formats=[f.value for f in formats],
+                    updated_at=_now(),
+                )
+            )
+            if result.rowcount != 1:
+                raise InvalidStateTransition("only a FINISHED report can get another format")
+            return self._get(conn, report_id, None)
 
     def find_duplicate(self, tenant_id: str, dedup_key: str, since: datetime) -> Report | None:
         """The newest live report of the tenant made from the same request since ``since``."""

@@ -10,6 +10,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from reportd.api.auth import principal, service_of
 from reportd.api.downloads import stream_download
@@ -84,7 +85,25 @@ def get_report(report_id: str, caller: Caller, request: Request) -> ReportPublic
 
 @router.post("/{report_id}/cancel", response_model=ReportPublic, responses=_ERRORS)
 def cancel_report(report_id: str, caller: Caller, request: Request) -> ReportPublic:
-    return ReportPublic.of(service_of(request).cancel_report(caller, report_id))
+    report = service_of(request).cancel_report(caller, report_id)
+    request.app.state.notify_canceled(report.id)  # at once if this process is running it
+    return ReportPublic.of(report)
+
+
+class FormatAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: str = Field(min_length=1, max_length=16)
+
+
+@router.post(
+    "/{report_id}/formats", status_code=202, response_model=ReportPublic, responses=_ERRORS
+)
+def add_format(report_id: str, body: FormatAdd, caller: Caller, request: Request) -> ReportPublic:
+    """Make another format of a finished report from its kept rows (template keep_data)."""
+    report = service_of(request).add_format(caller, report_id, body.format)
+    request.app.state.notify_created()
+    return ReportPublic.of(report)
 
 
 @router.delete("/{report_id}", status_code=204, responses=_ERRORS)
