@@ -54,6 +54,7 @@ from reportd.formats.packaging import generate_password
 from reportd.formats.registry import available_formats
 from reportd.pipeline import OutputFile, RunControl, RunResult, RunSpec, generate, regenerate
 from reportd.ratelimit import RateLimiter
+from reportd.report_search import ReportSearch
 from reportd.scheduling import ScheduleService
 from reportd.sources.base import Source
 from reportd.storage.base import ArtifactStorage
@@ -135,6 +136,7 @@ class ReportService:
         self.idempotency = idempotency  # Idempotency-Key answers (api/idempotency.py)
         self.rate_limiter = rate_limiter  # None: no limits (api/ratelimit.py)
         self.schedules = ScheduleService(self, store.schedules)
+        self.report_search = ReportSearch(self)  # filtered report lists (reportd.report_search)
 
     # -- tenants and keys ----------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Annotated
 
 import orjson
@@ -61,8 +62,12 @@ def list_reports(
     created_by: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cursor: str | None = None,
+    filter: Annotated[str | None, Query(max_length=10_000)] = None,
 ) -> ReportsPublic:
-    page = service_of(request).list_reports(
+    service = service_of(request)
+    # ``filter``: the filter language over report attributes (reportd.report_search).
+    lister = partial(service.report_search.list_reports, filter=filter) if filter else None
+    page = (lister or service.list_reports)(
         caller,
         state=state,
         template_id=template_id,
