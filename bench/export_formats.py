@@ -1,12 +1,16 @@
-"""reportd's text writers against DuckDB's own ``COPY ... TO``, side by side in one run.
+"""reportd's writers against DuckDB's own ``COPY ... TO`` and xlsxwriter, side by side in one run.
 
 Builds (once, cached in --dir) a DuckDB table of --rows rows x 8 columns (ints, floats with
 some NULLs, short strings, timestamps, booleans), then times, each in a fresh child process
 with the same DuckDB threads and memory_limit:
 
-- DuckDB ``COPY (q) TO 'x.csv' (HEADER)`` and ``COPY (q) TO 'x.json' (FORMAT JSON)``;
-- ``con.sql(q).to_arrow_reader(batch_size)`` batches conformed and fed through reportd's CSV
-  and NDJSON writers (and the JSON-array writer, for information).
+- DuckDB ``COPY (q) TO 'x.csv' (HEADER)``, ``COPY (q) TO 'x.json' (FORMAT JSON)`` and
+  ``COPY (q) TO 'x.parquet' (FORMAT PARQUET, COMPRESSION zstd)``;
+- ``con.sql(q).to_arrow_reader(batch_size)`` batches conformed and fed through reportd's CSV,
+  NDJSON and Parquet writers (and the JSON-array writer, for information);
+- XLSX on the first --xlsx-rows rows (1M by default: Excel's own scale): reportd's writer
+  against xlsxwriter's ``constant_memory`` mode fed the same batches row by row (the usual
+  Python way), with a bold frozen header, an autofilter and typed cells on both sides.
 
 Peak RSS is the child's own maxrss from ``os.wait4``: the same rusage that
 ``getrusage(RUSAGE_CHILDREN)`` reports, but per child, where RUSAGE_CHILDREN keeps the maximum
@@ -31,8 +35,30 @@ if TYPE_CHECKING:
     from reportd.domain.formats import FieldType
 
 QUERY = "SELECT * FROM t"
-TARGETS = {"csv": ("duckdb_csv", 1.25), "ndjson": ("duckdb_json", 1.5), "json": ("duckdb_json", 0)}
-CASES = ("duckdb_csv", "reportd_csv", "duckdb_json", "reportd_ndjson", "reportd_json")
+TARGETS = {
+    "csv": ("duckdb_csv", 1.25),
+    "ndjson": ("duckdb_json", 1.5),
+    "json": ("duckdb_json", 0),
+    "parquet": ("duckdb_parquet", 1.5),
+}
+# XLSX is held to a speed-up instead: at least this many times faster than xlsxwriter.
+XLSX_SPEEDUP = 3.0
+CASES = (
+    "duckdb_csv",
+    "reportd_csv",
+    "duckdb_json",
+    "reportd_ndjson",
+    "reportd_json",
+    "duckdb_parquet",
+    "reportd_parquet",
+    "xlsxwriter_xlsx",
+    "reportd_xlsx",
+)
+COPY_OPTIONS = {
+    "csv": "HEADER",
+    "json": "FORMAT JSON",
+    "parquet": "FORMAT PARQUET, COMPRESSION zstd",
+}
 
 TABLE_SQL = """
 CREATE TABLE t AS SELECT
@@ -71,28 +97,61 @@ def build(args: argparse.Namespace) -> None:
     tmp.rename(args.db)
 
 
+def query(args: argparse.Namespace, fmt: str) -> str:
+    return f"{QUERY} LIMIT {int(args.xlsx_rows)}" if fmt == "xlsx" else QUERY
+
+
 def run_duckdb(args: argparse.Namespace, fmt: str, out: Path) -> None:
     con = connect(args)
-    options = "HEADER" if fmt == "csv" else "FORMAT JSON"
-    con.execute(f"COPY ({QUERY}) TO '{out}' ({options})")
+    con.execute(f"COPY ({query(args, fmt)}) TO '{out}' ({COPY_OPTIONS[fmt]})")
 
 
 def run_reportd(args: argparse.Namespace, fmt: str, out: Path) -> None:
     from reportd.domain.formats import Format
-    from reportd.domain.models import Field, Template
-    from reportd.formats.base import WriteContext
     from reportd.formats.registry import open_writer
-    from reportd.formats.schema import canonical_schema, conform
+    from reportd.formats.schema import conform
 
-    con = connect(args)
-    reader = con.sql(QUERY).to_arrow_reader(args.batch_size)
-    fields = tuple(Field(f.name, _field_type(f.type)) for f in reader.schema)
-    template = Template("bench", "bench", "bench", QUERY, fields, tuple(Format))
-    schema = canonical_schema(fields, reader.schema)
-    context = WriteContext(template=template, fields=fields)
+    reader, schema, context = _open_source(args, fmt)
     with open_writer(Format(fmt), out, schema, context) as writer:
         for batch in reader:
             writer.write(conform(batch, schema))
+
+
+def _open_source(args: argparse.Namespace, fmt: str) -> tuple[Any, Any, Any]:
+    from reportd.domain.formats import Format
+    from reportd.domain.models import Field, Template
+    from reportd.formats.base import WriteContext
+    from reportd.formats.schema import canonical_schema
+
+    con = connect(args)
+    reader = con.sql(query(args, fmt)).to_arrow_reader(args.batch_size)
+    fields = tuple(Field(f.name, _field_type(f.type)) for f in reader.schema)
+    template = Template("bench", "bench", "bench", QUERY, fields, tuple(Format))
+    schema = canonical_schema(fields, reader.schema)
+    return reader, schema, WriteContext(template=template, fields=fields)
+
+
+def run_xlsxwriter(args: argparse.Namespace, fmt: str, out: Path) -> None:
+    """The baseline: xlsxwriter constant_memory, one ``write_row`` per row (typed cells)."""
+    import xlsxwriter
+
+    from reportd.formats.schema import conform
+
+    reader, schema, _ = _open_source(args, fmt)
+    book = xlsxwriter.Workbook(
+        str(out), {"constant_memory": True, "default_date_format": "yyyy-mm-dd hh:mm:ss"}
+    )
+    sheet = book.add_worksheet("Sheet 1")
+    sheet.freeze_panes(1, 0)
+    sheet.write_row(0, 0, schema.names, book.add_format({"bold": True}))
+    row = 1
+    for batch in reader:
+        columns = [column.to_pylist() for column in conform(batch, schema).columns]
+        for values in zip(*columns, strict=True):
+            sheet.write_row(row, 0, values)
+            row += 1
+    sheet.autofilter(0, 0, row - 1, len(schema) - 1)
+    book.close()
 
 
 def _field_type(arrow_type: object) -> FieldType:
@@ -117,10 +176,9 @@ def child(args: argparse.Namespace) -> None:
     out = args.dir / f"{args.child}.{fmt}"
     _import_everything()  # a worker pays imports once at start-up, not per report
     start = time.perf_counter()
-    if engine == "duckdb":
-        run_duckdb(args, fmt, out)
-    else:
-        run_reportd(args, fmt, out)
+    {"duckdb": run_duckdb, "xlsxwriter": run_xlsxwriter, "reportd": run_reportd}[engine](
+        args, fmt, out
+    )
     seconds = time.perf_counter() - start
     print(json.dumps({"seconds": seconds, "bytes": out.stat().st_size}))
     if not args.keep:
@@ -130,6 +188,7 @@ def child(args: argparse.Namespace) -> None:
 def _import_everything() -> None:
     import duckdb  # noqa: F401
     import pyarrow.compute  # noqa: F401
+    import xlsxwriter  # noqa: F401
 
     import reportd.formats.registry
     from reportd.domain.formats import Format
@@ -160,6 +219,7 @@ def _forward(args: argparse.Namespace) -> list[str]:
         f"--threads={args.threads}",
         f"--memory-limit={args.memory_limit}",
         f"--batch-size={args.batch_size}",
+        f"--xlsx-rows={args.xlsx_rows}",
     ]
 
 
@@ -190,6 +250,14 @@ def report(results: dict[str, list[dict[str, float]]], args: argparse.Namespace)
             f"(target <= {target}x: {'ok' if ratio <= target else 'MISSED'})" if target else ""
         )
         print(f"reportd {fmt} / {baseline}: {ratio:.2f}x median, {best:.2f}x min {verdict}")
+    if "reportd_xlsx" in med and "xlsxwriter_xlsx" in med:
+        speedup = med["xlsxwriter_xlsx"] / med["reportd_xlsx"]
+        best = low["xlsxwriter_xlsx"] / low["reportd_xlsx"]
+        verdict = "ok" if speedup >= XLSX_SPEEDUP else "MISSED"
+        print(
+            f"reportd xlsx ({args.xlsx_rows:,} rows) is {speedup:.2f}x faster than xlsxwriter "
+            f"constant_memory median, {best:.2f}x min (target >= {XLSX_SPEEDUP}x: {verdict})"
+        )
 
 
 def parse() -> argparse.Namespace:
@@ -200,6 +268,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--memory-limit", default="1GB")
     parser.add_argument("--batch-size", type=int, default=65_536)
+    parser.add_argument("--xlsx-rows", type=int, default=1_000_000)
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--no-verify", dest="verify", action="store_false")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -223,32 +292,48 @@ def main() -> None:
             results[case].append(measure(args, case))
     report(results, args)
     if args.verify:
-        verify(args)
+        verify(args, cases)
 
 
-def verify(args: argparse.Namespace) -> None:
-    """reportd's CSV and NDJSON hold exactly DuckDB's values (as multisets of rows)."""
-    for case in ("duckdb_csv", "reportd_csv", "reportd_ndjson"):
+VERIFY_CASES = {
+    "csv": ("duckdb_csv", "reportd_csv"),
+    "ndjson": ("reportd_ndjson",),
+    "parquet": ("reportd_parquet",),
+}
+
+
+def verify(args: argparse.Namespace, cases: list[str]) -> None:
+    """reportd's CSV, NDJSON and Parquet hold exactly DuckDB's values (as multisets of rows)."""
+    checked = {fmt: run for fmt, run in VERIFY_CASES.items() if f"reportd_{fmt}" in cases}
+    for case in (case for run in checked.values() for case in run):
         subprocess.run(
             [sys.executable, __file__, "--child", case, "--keep", *_forward(args)],
             check=True,
             stdout=subprocess.DEVNULL,
         )
     con = connect(args)
-    typed = "{'amount': 'DOUBLE', 'ratio': 'DOUBLE', 'created_at': 'TIMESTAMP'}"
-    ours = f"SELECT * FROM read_csv('{args.dir}/reportd_csv.csv', types={typed})"
-    theirs = f"SELECT * FROM read_csv('{args.dir}/duckdb_csv.csv', types={typed})"
-    ndjson = (
-        "SELECT id, customer, amount, qty::INTEGER, created_at::TIMESTAMP, paid, ratio, region"
-        f" FROM read_json('{args.dir}/reportd_ndjson.ndjson')"
-    )
-    checks = {"CSV vs DuckDB CSV": (ours, theirs), "NDJSON vs table": (ndjson, QUERY)}
-    for name, (left, right) in checks.items():
+    for fmt in checked:
+        left, right = _verify_queries(args.dir)[fmt]
         diff = [_count(con, f"{a} EXCEPT ALL {b}") for a, b in ((left, right), (right, left))]
-        rows = _count(con, left)
-        print(f"verify {name}: {rows:,} rows, {sum(diff)} differing")
-    for case in ("duckdb_csv.csv", "reportd_csv.csv", "reportd_ndjson.ndjson"):
-        (args.dir / case).unlink()
+        print(f"verify reportd {fmt}: {_count(con, left):,} rows, {sum(diff)} differing")
+    for case in (case for run in checked.values() for case in run):
+        (args.dir / f"{case}.{case.split('_', 1)[1]}").unlink()
+
+
+def _verify_queries(folder: Path) -> dict[str, tuple[str, str]]:
+    typed = "{'amount': 'DOUBLE', 'ratio': 'DOUBLE', 'created_at': 'TIMESTAMP'}"
+    columns = "id, customer, amount, qty::INTEGER, created_at::TIMESTAMP, paid, ratio, region"
+    return {
+        "csv": (
+            f"SELECT * FROM read_csv('{folder}/reportd_csv.csv', types={typed})",
+            f"SELECT * FROM read_csv('{folder}/duckdb_csv.csv', types={typed})",
+        ),
+        "ndjson": (f"SELECT {columns} FROM read_json('{folder}/reportd_ndjson.ndjson')", QUERY),
+        "parquet": (
+            f"SELECT {columns} FROM read_parquet('{folder}/reportd_parquet.parquet')",
+            QUERY,
+        ),
+    }
 
 
 def _count(con: Any, query: str) -> int:

@@ -11,3 +11,5 @@ if command -v pg_isready >/dev/null && ! pg_isready -h 127.0.0.1 -p 5432 -q; the
 fi
 # poppler-utils: the PDF tests read PDFs back with pdftotext and render them with pdftoppm.
 command -v pdftotext >/dev/null || { apt-get update -qq && apt-get install -y -qq poppler-utils; }
+# LibreOffice opens the XLSX files in tests/unit/test_xlsx.py (a test fails without it in CI).
+command -v libreoffice >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui; }

@@ -19,6 +19,8 @@ _WRITERS: dict[Format, str] = {
     Format.CSV: "reportd.formats.csv:CsvWriter",
     Format.JSON: "reportd.formats.json:JsonWriter",
     Format.NDJSON: "reportd.formats.ndjson:NdjsonWriter",
+    Format.XLSX: "reportd.formats.xlsx:XlsxWriter",
+    Format.PARQUET: "reportd.formats.parquet:ParquetWriter",
 }
 
 
