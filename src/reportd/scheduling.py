@@ -123,6 +123,19 @@ class ScheduleService:
         # Re-enabling or re-timing starts from now: no storm of missed runs.
         return self.store.update(self._timed(checked, datetime.now(UTC)))
 
+    def replace(self, principal: Principal, schedule_id: str, definition: Schedule) -> Schedule:
+        """The whole definition overwritten (a PUT), keeping identity, owner and history."""
+        self.service.require(principal, Scope.SCHEDULES_WRITE)
+        current = self.store.get(schedule_id, principal.tenant_id)
+        replaced = definition.evolve(
+            id=current.id,
+            tenant_id=current.tenant_id,
+            created_by=current.created_by,
+            created_at=current.created_at,
+            last_fired_at=current.last_fired_at,
+        )
+        return self.store.update(self._timed(self._checked(replaced), datetime.now(UTC)))
+
     def delete(self, principal: Principal, schedule_id: str) -> None:
         self.service.require(principal, Scope.SCHEDULES_WRITE)
         self.store.delete(schedule_id, principal.tenant_id)

@@ -25,6 +25,7 @@ from reportd.domain.errors import (
     ArtifactNotFound,
     AuthenticationFailed,
     Conflict,
+    FeatureNotEnabled,
     Forbidden,
     FormatInapplicable,
     ReportdError,
@@ -54,6 +55,7 @@ from reportd.formats.packaging import generate_password
 from reportd.formats.registry import available_formats
 from reportd.pipeline import OutputFile, RunControl, RunResult, RunSpec, generate, regenerate
 from reportd.ratelimit import RateLimiter
+from reportd.report_library import ReportLibrary
 from reportd.report_search import ReportSearch
 from reportd.scheduling import ScheduleService
 from reportd.sources.base import Source
@@ -137,6 +139,7 @@ class ReportService:
         self.rate_limiter = rate_limiter  # None: no limits (api/ratelimit.py)
         self.schedules = ScheduleService(self, store.schedules)
         self.report_search = ReportSearch(self)  # filtered report lists (reportd.report_search)
+        self.report_library = ReportLibrary(self)  # saved reports and runs (DigiCert's)
 
     # -- tenants and keys ----------------------------------------------------------------
 
@@ -181,6 +184,12 @@ class ReportService:
     def require(principal: Principal, scope: Scope) -> None:
         if not principal.has_scope(scope):
             raise Forbidden(f"this API key lacks the {scope.value} scope")
+
+    @staticmethod
+    def require_feature(principal: Principal, feature: str) -> None:
+        """A tenant-level switch (e.g. ``custom_reports``), checked whatever the key's scopes."""
+        if not principal.tenant.has_feature(feature):
+            raise FeatureNotEnabled(f"the {feature} feature is not enabled for this tenant")
 
     # -- templates -----------------------------------------------------------------------
 
