@@ -69,6 +69,10 @@ class WebhookSettings(BaseModel):
 class DialectSettings(BaseModel):
     enabled: list[str] = Field(default_factory=lambda: list(DIALECTS))
     spectra_template: str = "malware_samples"
+    # Seconds a Spectra PDF stays downloadable after its create call (the document's 30 minutes).
+    spectra_pdf_ttl: int = Field(default=1800, ge=1)
+    # Seconds from a PingOne data exploration's createdAt to its expiresAt (the document's 30 min).
+    pingone_expiry: int = Field(default=1800, ge=1)
 
 
 class RateLimitSettings(BaseModel):

@@ -64,6 +64,7 @@ from reportd.storage.signing import LinkSigner
 from reportd.store import Store
 from reportd.store.idempotency import IdempotencyStore
 from reportd.store.reports import Heartbeat, ReapResult, ReportPage, ReportQuery
+from reportd.subjects import SubjectService
 from reportd.templates import resolve_options
 from reportd.webhooks import WebhookService
 
@@ -138,6 +139,7 @@ class ReportService:
         self.idempotency = idempotency  # Idempotency-Key answers (api/idempotency.py)
         self.rate_limiter = rate_limiter  # None: no limits (api/ratelimit.py)
         self.schedules = ScheduleService(self, store.schedules)
+        self.subjects = SubjectService(self)  # per-subject reports (reportd.subjects)
         self.report_search = ReportSearch(self)  # filtered report lists (reportd.report_search)
         self.report_library = ReportLibrary(self)  # saved reports and runs (DigiCert's)
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from reportd import __version__
+from reportd.api.dialects import include_dialects
 from reportd.api.errors import install_error_handlers
 from reportd.api.idempotency import IdempotencyMiddleware
 from reportd.api.ratelimit import RateLimitHeadersMiddleware
@@ -67,4 +68,5 @@ def create_app(
         webhooks.router,
     ):
         app.include_router(router)
+    include_dialects(app, settings.dialects.enabled)
     return app
