@@ -13,3 +13,5 @@ fi
 command -v pdftotext >/dev/null || { apt-get update -qq && apt-get install -y -qq poppler-utils; }
 # LibreOffice opens the XLSX files in tests/unit/test_xlsx.py (a test fails without it in CI).
 command -v libreoffice >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui; }
+# chromium: the console's browser tests (tests/e2e) drive Debian's, not a downloaded one.
+command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }

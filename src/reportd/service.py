@@ -209,6 +209,22 @@ class ReportService:
         except KeyError:
             raise TemplateNotFound(f"template {template_id!r} not found") from None
 
+    def validate_query(
+        self,
+        principal: Principal,
+        template_id: str,
+        filter: str | None = None,
+        order_by: Sequence[str] = (),
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Check a filter, an order and options against a template, as a create would."""
+        template = self.get_template(principal, template_id)
+        if options is not None:
+            resolve_options(template, options)
+        if filter and filter.strip():
+            compile_filter(filter, template.fields_by_name)
+        parse_order_by(order_by, template.fields_by_name)
+
     # -- reports -------------------------------------------------------------------------
 
     def create_report(self, principal: Principal, request: ReportRequest) -> Report:

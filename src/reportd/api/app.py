@@ -8,11 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from reportd import __version__
+from reportd.api.console import router as console_router
 from reportd.api.dialects import include_dialects
 from reportd.api.errors import install_error_handlers
 from reportd.api.idempotency import IdempotencyMiddleware
 from reportd.api.ratelimit import RateLimitHeadersMiddleware
-from reportd.api.routes import files, health, reports, schedules, templates, webhooks
+from reportd.api.routes import files, health, me, reports, schedules, templates, webhooks
 from reportd.config import Settings
 from reportd.service import ReportService
 from reportd.wiring import build_service, prepare
@@ -66,6 +67,8 @@ def create_app(
         files.router,
         health.router,
         webhooks.router,
+        me.router,
+        console_router,
     ):
         app.include_router(router)
     include_dialects(app, settings.dialects.enabled)

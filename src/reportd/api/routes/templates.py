@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from reportd.api.auth import principal, service_of
 from reportd.api.schemas import ErrorBody, TemplatePublic, TemplatesPublic
@@ -26,3 +27,32 @@ def list_templates(caller: Caller, request: Request) -> TemplatesPublic:
 @router.get("/{template_id}", response_model=TemplatePublic, responses=_ERRORS)
 def get_template(template_id: str, caller: Caller, request: Request) -> TemplatePublic:
     return TemplatePublic.of(service_of(request).get_template(caller, template_id))
+
+
+class QueryValidate(BaseModel):
+    """A filter, an order and options to check against a template before a create."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filter: str | None = Field(default=None, max_length=10_000)
+    order_by: list[str] = Field(default_factory=list)
+    options: dict[str, Any] | None = None
+
+
+class QueryValid(BaseModel):
+    valid: bool = True
+
+
+@router.post(
+    "/{template_id}/validate",
+    response_model=QueryValid,
+    responses={**_ERRORS, 400: {"model": ErrorBody}},
+)
+def validate_query(
+    template_id: str, body: QueryValidate, caller: Caller, request: Request
+) -> QueryValid:
+    """200 ``{"valid": true}``, or the error a create would give (``details.position``)."""
+    service_of(request).validate_query(
+        caller, template_id, body.filter, body.order_by, body.options
+    )
+    return QueryValid()
