@@ -106,7 +106,10 @@ def serve(
         _fail(exc)
     _configure_logging()
     slots = 0 if no_worker else workers
-    application = create_app(settings, workers=slots)
+    try:
+        application = create_app(settings, workers=slots)
+    except ReportdError as exc:
+        _fail(exc)
     uvicorn.run(application, host=server.host, port=server.port, log_level="warning")
 
 
@@ -132,11 +135,12 @@ def worker(
     running.start()
     stop.wait()
     running.stop()
-    service.store.close()
+    service.close()
 
 
 @app.command()
 def demo(
+    config: ConfigOpt = None,
     data_dir: DataDirOpt = None,
     output: Annotated[Path, typer.Option("--output", "-o")] = Path("reportd-out"),
     port: Annotated[int, typer.Option(envvar="REPORTD_DEMO_PORT")] = 0,
@@ -144,7 +148,7 @@ def demo(
     """The main job end to end: serve, make a report per format, download them, show a table."""
     from reportd.demo.runner import run_demo
 
-    settings = _settings(None, data_dir=data_dir)
+    settings = _settings(config, data_dir=data_dir)
     wide = out if out.is_terminal else Console(soft_wrap=True, width=160)
     try:
         run_demo(settings, output, port=port, console=wide)
@@ -173,13 +177,13 @@ def export(
     config: ConfigOpt = None,
     data_dir: DataDirOpt = None,
     tenant: Annotated[str, typer.Option(help="Tenant whose rows to export.")] = "demo",
-    option: Annotated[list[str] | None, typer.Option("--option", "-o", help="k=v")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", help="k=v")] = None,
     field: Annotated[list[str] | None, typer.Option("--field", help="Field to include")] = None,
     filter: Annotated[str | None, typer.Option(help="Filter expression.")] = None,
     order_by: Annotated[list[str] | None, typer.Option("--order-by")] = None,
     packaging: Annotated[str, typer.Option(help="none, zip or gzip")] = "none",
     zip_password: Annotated[str | None, typer.Option()] = None,
-    output: Annotated[Path | None, typer.Option("--output", help="File to write.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
 ) -> None:
     """One report, in process, no server: the same pipeline the workers run."""
     settings = _settings(config, data_dir=data_dir)
@@ -205,7 +209,7 @@ def export(
     except ReportdError as exc:
         _fail(exc)
     finally:
-        service.store.close()
+        service.close()
     took = time.perf_counter() - started
     err.print(f"wrote {target} ({produced.rows} rows, {produced.size} bytes) in {took:.3f} s")
 
@@ -218,7 +222,7 @@ def migrate(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
     settings = _settings(config, data_dir=data_dir)
     service = build_service(settings)
     service.store.migrate()
-    service.store.close()
+    service.close()
     err.print("schema is up to date")
 
 
@@ -231,7 +235,7 @@ def gc(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
         expired = service.expire_due()
         reaped = service.reap()
     finally:
-        service.store.close()
+        service.close()
     err.print(
         f"expired {len(expired)}; requeued {len(reaped.requeued)}, "
         f"failed {len(reaped.failed)}, canceled {len(reaped.canceled)}"
@@ -253,7 +257,7 @@ def tenants_create(
     except ReportdError as exc:
         _fail(exc)
     finally:
-        service.store.close()
+        service.close()
     err.print(f"tenant {tenant.id} created with features {sorted(tenant.features)}")
 
 
@@ -264,7 +268,7 @@ def tenants_list(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
     table = Table("id", "name", "features")
     for tenant in service.store.tenants.list_tenants():
         table.add_row(tenant.id, tenant.name, ",".join(sorted(tenant.features)))
-    service.store.close()
+    service.close()
     out.print(table)
 
 
@@ -285,7 +289,7 @@ def keys_create(
     except ReportdError as exc:
         _fail(exc)
     finally:
-        service.store.close()
+        service.close()
     sys.stdout.write(created.secret + "\n")
     err.print(f"key id {created.key.id} for tenant {tenant} ({scopes})")
 
@@ -307,7 +311,7 @@ def keys_list(
             str(key.created_at),
             str(key.revoked_at or ""),
         )
-    service.store.close()
+    service.close()
     out.print(table)
 
 
@@ -324,7 +328,7 @@ def keys_revoke(
     except ReportdError as exc:
         _fail(exc)
     finally:
-        service.store.close()
+        service.close()
     err.print(f"key {key_id} revoked")
 
 
@@ -361,7 +365,10 @@ def templates_show(
     from reportd.templates import load_templates
 
     settings = _settings(config, data_dir=data_dir)
-    found = load_templates(settings.template_dirs())
+    try:
+        found = load_templates(settings.template_dirs())
+    except ReportdError as exc:
+        _fail(exc)
     if template_id not in found:
         err.print(f"[red]error[/red] [bold]template_not_found[/bold]: {template_id!r}")
         raise typer.Exit(1)

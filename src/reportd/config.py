@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from reportd.domain.errors import ValidationError
@@ -26,6 +26,8 @@ _toml_data: ContextVar[dict[str, Any] | None] = ContextVar("reportd_toml_data", 
 
 
 class ServerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = None
@@ -34,11 +36,15 @@ class ServerSettings(BaseModel):
 
 
 class DatabaseSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     url: str | None = None
     pool_size: int = 10
 
 
 class WorkerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     concurrency: int = Field(default=2, ge=1, le=64)
     lease_seconds: float = Field(default=30.0, gt=0)
     max_attempts: int = Field(default=3, ge=1)
@@ -50,11 +56,15 @@ class WorkerSettings(BaseModel):
 
 
 class SourceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str
     url: str
 
 
 class WebhookSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     """``[webhooks]``: the delay before each retry (seconds), the POST timeout, the attempt cap."""
 
     retry_delays: list[float] = Field(
@@ -67,6 +77,8 @@ class WebhookSettings(BaseModel):
 
 
 class DialectSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     enabled: list[str] = Field(default_factory=lambda: list(DIALECTS))
     spectra_template: str = "malware_samples"
     # Seconds a Spectra PDF stays downloadable after its create call (the document's 30 minutes).
@@ -76,6 +88,8 @@ class DialectSettings(BaseModel):
 
 
 class RateLimitSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     """``[rate_limits]``: requests per window, per tenant and per key; None is unlimited."""
 
     enabled: bool = False
@@ -222,9 +236,20 @@ def _resolve_relative_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
     for key in ("data_dir", "templates_dir"):
         if key in out and not Path(out[key]).is_absolute():
             out[key] = str(base / out[key])
+    if isinstance(out.get("storage"), dict):
+        out["storage"] = {
+            name: _resolve_storage(dict(conf), base) for name, conf in out["storage"].items()
+        }
     if isinstance(out.get("sources"), list):
         out["sources"] = [_resolve_source(dict(s), base) for s in out["sources"]]
     return out
+
+
+def _resolve_storage(storage: dict[str, Any], base: Path) -> dict[str, Any]:
+    path = storage.get("path")
+    if isinstance(path, str) and not Path(path).is_absolute():
+        storage["path"] = str(base / path)
+    return storage
 
 
 def _resolve_source(source: dict[str, Any], base: Path) -> dict[str, Any]:

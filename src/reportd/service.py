@@ -66,7 +66,7 @@ from reportd.store.idempotency import IdempotencyStore
 from reportd.store.reports import Heartbeat, ReapResult, ReportPage, ReportQuery
 from reportd.subjects import SubjectService
 from reportd.templates import resolve_options
-from reportd.webhooks import WebhookService
+from reportd.webhooks import WebhookService, check_url
 
 log = logging.getLogger("reportd.service")
 
@@ -254,6 +254,8 @@ class ReportService:
             raise StorageNotFound(f"no storage {storage_id!r}; known: {sorted(self.storages)}")
         if request.expires_in is not None and request.expires_in <= 0:
             raise ValidationError("expires_in must be a positive number of seconds")
+        if request.callback_url is not None:
+            check_url(request.callback_url, "callback_url")
         report = Report(
             id=str(uuid.uuid4()),
             tenant_id=tenant_id,
@@ -668,6 +670,12 @@ class ReportService:
         self, download: Download, start: int = 0, end: int | None = None
     ) -> Iterator[bytes]:
         return download.storage.open_range(download.artifact.storage_key, start, end)
+
+    def close(self) -> None:
+        """Release database connections and open sources (DuckDB files stay locked otherwise)."""
+        for source in self.sources.values():
+            source.close()
+        self.store.close()
 
     def readiness(self) -> dict[str, Any]:
         """Raises Unavailable when the database or a storage is unusable."""

@@ -33,7 +33,7 @@ def validate_templates(settings: Settings, path: Path | None = None) -> list[tup
             try:
                 template = load_template_file(file)
             except ReportdError as exc:
-                problems.append((str(file), exc.message))
+                problems.append((str(file), exc.message.removeprefix(f"{file}: ")))
                 continue
             if template.id in seen:
                 problems.append(

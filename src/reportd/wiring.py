@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from typing import Any
 
 from reportd.api.webhook_schemas import report_body
 from reportd.config import Settings
-from reportd.domain.errors import AlreadyExists, TenantNotFound
+from reportd.domain.errors import AlreadyExists, TenantNotFound, ValidationError
 from reportd.domain.models import Feature
 from reportd.ratelimit import Policy, RateLimiter
 from reportd.service import ReportService, RunOptions
 from reportd.sources.registry import build_source
+from reportd.storage.base import ArtifactStorage
 from reportd.storage.registry import build_storage
 from reportd.storage.signing import LinkSigner
 from reportd.store import Store
@@ -36,7 +38,7 @@ def build_service(settings: Settings) -> ReportService:
         for s in settings.all_sources()
     }
     storages = {
-        name: build_storage(name, config) for name, config in settings.storage_settings().items()
+        name: _storage(name, config) for name, config in settings.storage_settings().items()
     }
     return ReportService(
         store=store,
@@ -89,6 +91,13 @@ def build_webhooks(settings: Settings, store: Store) -> WebhookService:
             poll_interval=config.poll_interval,
         ),
     )
+
+
+def _storage(name: str, config: dict[str, Any]) -> ArtifactStorage:
+    try:
+        return build_storage(name, config)
+    except (ValueError, TypeError) as exc:  # settings the backend refuses
+        raise ValidationError(f"[storage.{name}]: {exc}") from exc
 
 
 def prepare(settings: Settings, service: ReportService, *, metadata: bool = True) -> None:

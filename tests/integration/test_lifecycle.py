@@ -233,8 +233,12 @@ def test_a_schedule_fires_once_per_firing_across_two_workers(tmp_path: Path, pg_
                 },
             ).json()
             workers = [_worker(server), _worker(server)]
+            runs_url = f"/v1/schedules/{schedule['id']}/runs"
             try:
-                time.sleep(9)
+                deadline = time.monotonic() + 60
+                while api.get(runs_url).json()["total_count"] < 4:
+                    assert time.monotonic() < deadline, "the schedule did not keep firing"
+                    time.sleep(0.2)
                 api.patch(f"/v1/schedules/{schedule['id']}", json={"enabled": False})
             finally:
                 for process in workers:
@@ -243,10 +247,12 @@ def test_a_schedule_fires_once_per_firing_across_two_workers(tmp_path: Path, pg_
                 "results"
             ]
     fired = sorted(datetime.fromisoformat(r["scheduled_for"]) for r in runs)
-    assert len(fired) >= 3
+    assert len(fired) >= 4
     assert len(set(fired)) == len(fired)  # never two reports for one firing
-    gaps = {(b - a).total_seconds() for a, b in itertools.pairwise(fired)}
-    assert gaps == {2.0}  # and no firing skipped while the workers ran
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(fired)]
+    # Every report is for a real firing time; on a loaded machine a late loop may skip one
+    # (then it makes the single catch-up run), never a duplicate.
+    assert all(gap > 0 and gap % 2 == 0 for gap in gaps), gaps
 
 
 def test_missed_firings_catch_up_with_one_run(tmp_path: Path, database_url: str) -> None:

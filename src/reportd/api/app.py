@@ -44,7 +44,7 @@ def create_app(
         finally:
             if worker is not None:
                 worker.stop()
-            service.store.close()
+            service.close()
 
     app = FastAPI(
         title="reportd",

@@ -7,6 +7,7 @@ import re
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
+from reportd.api.errors import error_response
 from reportd.domain.errors import RangeNotSatisfiable
 from reportd.service import Download, ReportService
 from reportd.storage.base import content_disposition
@@ -51,9 +52,10 @@ def stream_download(service: ReportService, download: Download, request: Request
         wanted = None
     try:
         span = parse_range(wanted, artifact.size)
-    except RangeNotSatisfiable:
-        headers["Content-Range"] = f"bytes */{artifact.size}"
-        raise
+    except RangeNotSatisfiable as exc:
+        response = error_response(exc)
+        response.headers["Content-Range"] = f"bytes */{artifact.size}"
+        return response
     if span is None:
         headers["Content-Length"] = str(artifact.size)
         body = service.iter_file(download)

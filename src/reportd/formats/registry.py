@@ -21,6 +21,7 @@ _WRITERS: dict[Format, str] = {
     Format.NDJSON: "reportd.formats.ndjson:NdjsonWriter",
     Format.XLSX: "reportd.formats.xlsx:XlsxWriter",
     Format.PARQUET: "reportd.formats.parquet:ParquetWriter",
+    Format.PDF: "reportd.formats.pdf:PdfWriter",
 }
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -28,6 +28,8 @@ class SQLAlchemySource(Source):
     def engine(self) -> Engine:
         if self._engine is None:
             self._engine = create_engine(self.url, pool_pre_ping=True)
+            if self.url.get_backend_name() == "sqlite":
+                event.listen(self._engine, "connect", _case_sensitive_like)
         return self._engine
 
     def stream(self, sql: str, params: Mapping[str, object], *, batch_size: int) -> BatchStream:
@@ -46,6 +48,11 @@ class SQLAlchemySource(Source):
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
+
+
+def _case_sensitive_like(dbapi_connection: Any, _record: Any) -> None:
+    """``co``/``sw``/``ew`` compile to LIKE: make SQLite agree with DuckDB and PostgreSQL."""
+    dbapi_connection.execute("PRAGMA case_sensitive_like = ON")
 
 
 def _strip(sql: str) -> str:

@@ -25,6 +25,8 @@ from reportd.api.schemas import (
 from reportd.domain.models import Principal
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
+EVENT_POLL_SECONDS = 0.25  # progress reaches clients at most this late (heartbeats are 0.5 s)
+KEEPALIVE_SECONDS = 15.0
 Caller = Annotated[Principal, Depends(principal)]
 _ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 410, 416, 422, 429)
@@ -171,7 +173,7 @@ async def events(report_id: str, caller: Caller, request: Request) -> StreamingR
     first = await run_in_threadpool(service.get_report, caller, report_id)
 
     async def stream() -> AsyncIterator[bytes]:
-        report, last, sequence = first, None, 0
+        report, last, sequence, quiet = first, None, 0, 0.0
         while True:
             public = ReportPublic.of(report)
             snapshot = (public.state, public.progress.rows, public.progress.total_rows)
@@ -179,10 +181,14 @@ async def events(report_id: str, caller: Caller, request: Request) -> StreamingR
                 sequence += 1
                 data = orjson.dumps(public.model_dump(mode="json")).decode()
                 yield f"id: {sequence}\nevent: report\ndata: {data}\n\n".encode()
-                last = snapshot
+                last, quiet = snapshot, 0.0
+            elif quiet >= KEEPALIVE_SECONDS:  # a comment, so proxies keep a quiet stream open
+                yield b": keep-alive\n\n"
+                quiet = 0.0
             if report.state.is_final or await request.is_disconnected():
                 return
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(EVENT_POLL_SECONDS)
+            quiet += EVENT_POLL_SECONDS
             report = await run_in_threadpool(service.get_report, caller, report_id)
 
     return StreamingResponse(
