@@ -47,6 +47,7 @@ def demo_jobs(formats: list[str]) -> list[DemoJob]:
     }
     jobs = [job for fmt, job in wanted.items() if fmt in formats]
     jobs.append(DemoJob("CSV in an AES zip", "directory_users", "csv", "zip", zip_password=True))
+    jobs.append(DemoJob("ZIP of CSV + JSON", "invoices", "csv+json+zip"))
     jobs.append(DemoJob("NDJSON gzip", "directory_devices", "ndjson", "gzip"))
     return jobs
 
@@ -104,7 +105,7 @@ def _run_jobs(
             job,
             client.create_report(
                 job.template_id,
-                [job.format],
+                job.format.split("+"),
                 name=f"Demo {job.label}",
                 filter=job.filter,
                 order_by=list(job.order_by) or None,
@@ -139,8 +140,9 @@ def _run_jobs(
             if final["state"] != "FINISHED":
                 console.print(f"[red]{job.label}: {final['state']} {final.get('error')}[/red]")
                 continue
-            path = client.download(report["id"], output)
-            artifact = final["artifacts"][0]
+            last = job.format.split("+")[-1]
+            path = client.download(report["id"], output, format=last)
+            artifact = next(a for a in final["artifacts"] if a["format"] == last)
             made.append({"job": job, "report": final, "artifact": artifact, "path": path})
     return made
 
