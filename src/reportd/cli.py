@@ -122,18 +122,30 @@ def worker(
     ] = None,
 ) -> None:
     """Run worker slots only (scale-out): claim and generate reports until SIGTERM."""
+    from reportd.metrics import Metrics
     from reportd.worker import Worker
 
     settings = _settings(config, data_dir=data_dir)
     _configure_logging()
     service = _service(settings)
     slots = concurrency or settings.worker.concurrency
-    running = Worker(service, concurrency=slots, poll_interval=settings.worker.poll_interval)
+    metrics = Metrics()
+    if settings.worker.metrics_port is not None:
+        metrics.serve(settings.worker.metrics_port, settings.worker.metrics_host)
+    running = Worker(
+        service,
+        concurrency=slots,
+        poll_interval=settings.worker.poll_interval,
+        metrics=metrics,
+    )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     running.start()
-    stop.wait()
+    # Wait in slices: a signal the kernel hands to another thread (a slot, DuckDB's) only
+    # runs its Python handler once the main thread executes again.
+    while not stop.wait(0.5):
+        pass
     running.stop()
     service.close()
 

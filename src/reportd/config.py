@@ -53,6 +53,9 @@ class WorkerSettings(BaseModel):
     duckdb_threads: int = Field(default=2, ge=1)
     duckdb_memory_limit: str = "512MB"
     zip_compresslevel: int = Field(default=1, ge=0, le=9)
+    # `reportd worker` serves its own Prometheus metrics here when set (docs/deploy.md).
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
 
 
 class SourceSettings(BaseModel):

@@ -25,6 +25,7 @@ from reportd.domain.errors import (
     ArtifactNotFound,
     AuthenticationFailed,
     Conflict,
+    DatabaseUnavailable,
     FeatureNotEnabled,
     Forbidden,
     FormatInapplicable,
@@ -34,7 +35,9 @@ from reportd.domain.errors import (
     ReportTimedOut,
     SourceNotFound,
     StorageNotFound,
+    StorageUnavailable,
     TemplateNotFound,
+    Unavailable,
     ValidationError,
 )
 from reportd.domain.filters import compile_filter, parse_order_by
@@ -72,6 +75,8 @@ log = logging.getLogger("reportd.service")
 
 KEY_PREFIX = "rk_"
 FAILED_RETENTION = 86_400  # reports whose worker died (no files) stay listed for a day
+STORAGE_RETRY_FIRST = 1.0  # seconds before re-running a report whose storage was away; doubles
+STORAGE_RETRY_MAX = 30.0
 MAX_PAGE = 1000
 
 
@@ -535,6 +540,10 @@ class ReportService:
     def _after_error(
         self, report: Report, worker_id: str, control: RunControl, exc: Exception
     ) -> ReportState:
+        if isinstance(exc, DatabaseUnavailable):
+            raise exc  # nothing can be recorded: the lease runs out and the report is re-run
+        if isinstance(exc, StorageUnavailable) and control.stopping is None:
+            return self._retry_later(report, worker_id, exc)
         if control.stopping is not None:
             # Canceled, timed out or handed back; an interrupted query surfaces as an error.
             if control.hand_back:
@@ -548,6 +557,19 @@ class ReportService:
             log.exception("report failed", extra={"action": "crash", "report_id": report.id})
             exc = ReportdError(f"internal error: {type(exc).__name__}")
         return self._end(report, worker_id, ReportState.FAILURE, exc)
+
+    def _retry_later(self, report: Report, worker_id: str, exc: StorageUnavailable) -> ReportState:
+        """Storage was away: back to the queue after a backoff while attempts remain."""
+        if report.attempts >= self.run_options.max_attempts:
+            gave_up = StorageUnavailable(f"{exc.message}; gave up after {report.attempts} attempts")
+            return self._end(report, worker_id, ReportState.FAILURE, gave_up)
+        delay = min(STORAGE_RETRY_MAX, STORAGE_RETRY_FIRST * 2 ** (report.attempts - 1))
+        log.warning(
+            "storage unavailable; the report will be retried",
+            extra={"action": "storage_retry", "retry_in": delay, "error": exc.message},
+        )
+        self.store.reports.park(report.id, worker_id, delay)
+        return ReportState.CREATED
 
     def _generate(self, report: Report, workdir: Path, control: RunControl) -> RunResult:
         template = self.template(report.template_id)
@@ -594,6 +616,7 @@ class ReportService:
         self, report: Report, worker_id: str, result: RunResult, control: RunControl
     ) -> ReportState:
         storage = self._storage(report)
+        _drop_stale_attempts(report, storage)
         prefix = f"{report.tenant_id}/{report.id}/{report.attempts}"
         artifacts = []
         for out in result.files:
@@ -678,11 +701,30 @@ class ReportService:
         self.store.close()
 
     def readiness(self) -> dict[str, Any]:
-        """Raises Unavailable when the database or a storage is unusable."""
-        self.store.check()
-        for storage in self.storages.values():
-            storage.check()
+        """Raises Unavailable naming every dependency that is down (``details.down``)."""
+        checks = {"database": self.store.check}
+        checks.update({f"storage:{name}": s.check for name, s in self.storages.items()})
+        down: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                check()
+            except Exception as exc:  # a probe: whatever the failure, the dependency is down
+                down[name] = exc.message if isinstance(exc, ReportdError) else repr(exc)
+        if down:
+            raise Unavailable(f"not ready: {', '.join(down)} unavailable", details={"down": down})
         return {"database": "ok", "storages": sorted(self.storages)}
+
+
+def _drop_stale_attempts(report: Report, storage: ArtifactStorage) -> None:
+    """Delete files earlier attempts stored but never recorded (a worker killed between
+    upload and finish, a database lost mid-finish), so no orphan stays and no report ever
+    holds files of two attempts. Recorded files (formats added later) are kept."""
+    if report.attempts <= 1:
+        return
+    kept = {a.storage_key for a in report.artifacts} | {report.data_key or ""}
+    for key in storage.list_keys(f"{report.tenant_id}/{report.id}/"):
+        if key not in kept:
+            storage.delete(key)
 
 
 def _artifact(report_id: str, key: str, out: OutputFile) -> Artifact:

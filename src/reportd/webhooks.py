@@ -260,6 +260,7 @@ class WebhookDispatcher:
         self._http = httpx.Client(
             timeout=self.policy.timeout, follow_redirects=False, transport=service.transport
         )
+        self.on_failure: Callable[[bool], None] | None = None  # metrics: called with `final`
 
     def run_once(self) -> int:
         """One pass of both steps; how many deliveries were queued plus attempted."""
@@ -342,6 +343,8 @@ class WebhookDispatcher:
         self.store.mark_attempt_failed(
             claimed.delivery.id, self.owner, status=status, error=error, retry_at=retry_at
         )
+        if self.on_failure is not None:
+            self.on_failure(retry_at is None)
         action = "webhook_retry" if retry_at is not None else "webhook_failed"
         self._log("webhook attempt failed", action, claimed, status=status, error=error)
         return False

@@ -15,6 +15,7 @@ from reportd.api.idempotency import IdempotencyMiddleware
 from reportd.api.ratelimit import RateLimitHeadersMiddleware
 from reportd.api.routes import files, health, me, reports, schedules, templates, webhooks
 from reportd.config import Settings
+from reportd.metrics import Metrics
 from reportd.service import ReportService
 from reportd.wiring import build_service, prepare
 from reportd.worker import Worker
@@ -29,13 +30,20 @@ def create_app(
     """``workers``: in-process worker slots (default from settings; 0 for an API-only process)."""
     service = service or build_service(settings)
     slots = settings.worker.concurrency if workers is None else workers
+    metrics = Metrics()
+    metrics.watch_queue(service.store.reports)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prepare(settings, service)
         worker = None
         if slots > 0:
-            worker = Worker(service, concurrency=slots, poll_interval=settings.worker.poll_interval)
+            worker = Worker(
+                service,
+                concurrency=slots,
+                poll_interval=settings.worker.poll_interval,
+                metrics=metrics,
+            )
             app.state.notify_created = worker.wake
             app.state.notify_canceled = worker.cancel_local
             worker.start()
@@ -54,6 +62,7 @@ def create_app(
     )
     app.state.service = service
     app.state.settings = settings
+    app.state.metrics = metrics
     app.state.notify_created = lambda: None
     app.state.notify_canceled = lambda _report_id: None
     install_error_handlers(app)

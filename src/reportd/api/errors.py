@@ -14,9 +14,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from reportd.domain.errors import RateLimited, ReportdError
+from reportd.domain.errors import RateLimited, ReportdError, Unavailable
 
 log = logging.getLogger("reportd.api")
+UNAVAILABLE_RETRY_AFTER = 5  # seconds a client should wait while a dependency is away
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -30,6 +31,8 @@ def error_response(exc: ReportdError) -> JSONResponse:
     headers = {}
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
+    elif isinstance(exc, Unavailable):
+        headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
     if exc.status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(

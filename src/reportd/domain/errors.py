@@ -24,6 +24,7 @@ The tree::
     ├── RangeNotSatisfiable (416 range_not_satisfiable)
     ├── RateLimited (429 rate_limited)
     ├── Unavailable (503 unavailable)
+    │   ├── DatabaseUnavailable (503 unavailable)
     │   └── StorageUnavailable (503 storage_unavailable)
     └── ReportFailure (500 report_failed): why a report run ended badly
         ├── SourceError (source_error)
@@ -241,6 +242,10 @@ class Unavailable(ReportdError):
 
     code = "unavailable"
     status = 503
+
+
+class DatabaseUnavailable(Unavailable):
+    """The metadata database is unavailable; retry shortly."""
 
 
 class StorageUnavailable(Unavailable):

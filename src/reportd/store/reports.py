@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import builtins
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from reportd.domain.errors import InvalidStateTransition, ReportNotFound, Valida
 from reportd.domain.formats import Format, Packaging
 from reportd.domain.models import Artifact, Progress, Report, ReportError
 from reportd.domain.states import FINAL_STATES, ReportState
-from reportd.store.database import read_transaction, write_transaction
+from reportd.store.database import notify_queue, read_transaction, write_transaction
 from reportd.store.schema import artifacts, reports
 
 
@@ -55,6 +55,7 @@ class ReapResult:
     requeued: list[str]
     failed: list[str]
     canceled: list[str]
+    retried: list[str] = field(default_factory=list)  # parked by ``park``, back in the queue
 
 
 CANCELED_MESSAGE = "The report was canceled."
@@ -75,6 +76,7 @@ class ReportStore:
         stored = report.evolve(created_at=report.created_at or now)
         with write_transaction(self.engine) as conn:
             conn.execute(insert(reports).values(**report_row(stored), updated_at=now))
+            notify_queue(conn)
         return stored
 
     def request_cancel(self, report_id: str, tenant_id: str, expires_at: datetime) -> Report:
@@ -151,6 +153,13 @@ class ReportStore:
         with read_transaction(self.engine) as conn:
             count = select(func.count()).where(reports.c.state == ReportState.CREATED.value)
             return int(conn.execute(count).scalar_one())
+
+    def count_by_state(self) -> dict[str, int]:
+        """How many reports are in each state, every state present (for /metrics)."""
+        query = select(reports.c.state, func.count()).group_by(reports.c.state)
+        with read_transaction(self.engine) as conn:
+            found = {state: int(n) for state, n in conn.execute(query).tuples()}
+        return {state.value: found.get(state.value, 0) for state in ReportState}
 
     # -- the worker's side ---------------------------------------------------------------
 
@@ -302,6 +311,26 @@ class ReportStore:
                     updated_at=_now(),
                 )
             )
+            notify_queue(conn)
+        return result.rowcount == 1
+
+    def park(self, report_id: str, worker_id: str, retry_in: float) -> bool:
+        """Give up this attempt and retry after ``retry_in`` seconds (storage was away).
+
+        The report stays IN_PROGRESS with no owner and a lease that runs out at the retry
+        time; ``reap`` then puts it back in the queue. The attempt counts.
+        """
+        with write_transaction(self.engine) as conn:
+            result = conn.execute(
+                update(reports)
+                .where(_held_by(report_id, worker_id))
+                .values(
+                    lease_owner=None,
+                    lease_expires_at=_now() + timedelta(seconds=retry_in),
+                    rows=0,
+                    updated_at=_now(),
+                )
+            )
         return result.rowcount == 1
 
     def reap(self, max_attempts: int, retention: float = 86_400) -> ReapResult:
@@ -344,19 +373,29 @@ class ReportStore:
                 .returning(reports.c.id)
             ).scalars()
             failed_ids = list(failed)
+            back = {"state": ReportState.CREATED.value, "lease_expires_at": None, "rows": 0}
+            retried = conn.execute(
+                update(reports)
+                .where(dead, reports.c.lease_owner.is_(None))  # parked: not a dead worker
+                .values(**back, updated_at=now)
+                .returning(reports.c.id)
+            ).scalars()
+            retried_ids = list(retried)
             requeued = conn.execute(
                 update(reports)
                 .where(dead)
-                .values(
-                    state=ReportState.CREATED.value,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                    rows=0,
-                    updated_at=now,
-                )
+                .values(**back, lease_owner=None, updated_at=now)
                 .returning(reports.c.id)
             ).scalars()
-            return ReapResult(requeued=list(requeued), failed=failed_ids, canceled=canceled_ids)
+            requeued_ids = list(requeued)
+            if requeued_ids or retried_ids:
+                notify_queue(conn)
+            return ReapResult(
+                requeued=requeued_ids,
+                failed=failed_ids,
+                canceled=canceled_ids,
+                retried=retried_ids,
+            )
 
     def add_formats(self, report_id: str, formats: Sequence[Format]) -> Report:
         """Back to the queue with more formats; its files so far stay and stay downloadable."""
@@ -372,6 +411,7 @@ class ReportStore:
             )
             if result.rowcount != 1:
                 raise InvalidStateTransition("only a FINISHED report can get another format")
+            notify_queue(conn)
             return self._get(conn, report_id, None)
 
     def find_duplicate(self, tenant_id: str, dedup_key: str, since: datetime) -> Report | None:

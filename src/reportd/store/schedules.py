@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from reportd.domain.errors import ScheduleNotFound
 from reportd.domain.formats import Format, Packaging
 from reportd.domain.models import Report, Schedule
-from reportd.store.database import read_transaction, write_transaction
+from reportd.store.database import notify_queue, read_transaction, write_transaction
 from reportd.store.reports import report_row
 from reportd.store.schema import reports, schedules
 
@@ -115,6 +115,7 @@ class ScheduleStore:
                     with conn.begin_nested():
                         row = report_row(report.evolve(created_at=report.created_at or now))
                         conn.execute(insert(reports).values(**row, updated_at=now))
+                        notify_queue(conn)
                 except IntegrityError:
                     return False  # this firing's report exists already (unique index)
         return True

@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from reportd.api.auth import service_of
+from reportd.metrics import CONTENT_TYPE_LATEST, Metrics
 
 router = APIRouter(tags=["health"])
 
@@ -20,10 +20,13 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> dict[str, Any]:
+    """503 ``unavailable`` with ``details.down`` naming each dependency that is down."""
     checks = await run_in_threadpool(service_of(request).readiness)
     return {"status": "ok", **checks}
 
 
 @router.get("/metrics", response_class=Response)
-def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def metrics(request: Request) -> Response:
+    """This process's registry: made by the app factory, see ``reportd.metrics``."""
+    exported: Metrics = request.app.state.metrics
+    return Response(exported.render(), media_type=CONTENT_TYPE_LATEST)
