@@ -207,14 +207,9 @@ def test_tenants_are_isolated_and_scopes_enforced(
             assert response.status_code == 404, path
             assert response.json()["error"]["code"] == "report_not_found"
         assert client.post(f"/v1/reports/{mine['id']}/cancel", headers=headers).status_code == 404
-        theirs = create(
-            httpx.Client(base_url=backend_server.url, headers=headers, timeout=30),
-            template_id="orders",
-            formats=["csv"],
-        )
-        other_rows = wait_final(
-            httpx.Client(base_url=backend_server.url, headers=headers, timeout=30), theirs["id"]
-        )
+        with httpx.Client(base_url=backend_server.url, headers=headers, timeout=30) as other:
+            theirs = create(other, template_id="orders", formats=["csv"])
+            other_rows = wait_final(other, theirs["id"])
         assert other_rows["progress"]["rows"] == 1  # only globex's own row, tenant bound
 
         reader = backend_server.make_key(name="reader", scopes=("reports:read",))
