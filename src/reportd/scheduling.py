@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter
 
 from reportd.domain.errors import ReportdError, ValidationError
+from reportd.domain.formats import Format
 from reportd.domain.models import Principal, Report, Schedule, Scope
 from reportd.store.reports import ReportPage
 from reportd.store.schedules import ScheduleStore
@@ -117,7 +118,9 @@ class ScheduleService:
             cron=None if changes.clear_cron else (changes.cron or current.cron),
             timezone=changes.timezone or current.timezone,
             options=changes.options if changes.options is not None else current.options,
-            formats=tuple(changes.formats) if changes.formats is not None else current.formats,
+            formats=tuple(Format.parse(f) for f in changes.formats)
+            if changes.formats is not None
+            else current.formats,
         )
         checked = self._checked(updated)
         # Re-enabling or re-timing starts from now: no storm of missed runs.

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reportd.domain.formats import Format
 from reportd.domain.models import Artifact, ReportRequest, Template
 from reportd.domain.models import Report as DomainReport
 
@@ -227,3 +228,19 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
+
+
+# The largest list offset: beyond it an int overflows SQLite's INTEGER (a 500, not a 400).
+MAX_OFFSET = 2**31 - 1
+
+# What a download route declares: every artifact media type (a packaging wraps it in zip/gzip).
+_ARTIFACT_TYPES = sorted({f.mime_type for f in Format} | {"application/zip", "application/gzip"})
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The artifact.", "content": dict.fromkeys(_ARTIFACT_TYPES, _BINARY)},
+    206: {
+        "description": "The byte range asked for by `Range`.",
+        "content": dict.fromkeys(_ARTIFACT_TYPES, _BINARY),
+    },
+    304: {"description": "Not modified: `If-None-Match` names the current ETag."},
+}

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from reportd.api.auth import service_of
 from reportd.api.downloads import stream_download
-from reportd.api.schemas import ErrorBody
+from reportd.api.schemas import DOWNLOAD_RESPONSES, ErrorBody
 
 router = APIRouter(tags=["files"])
 
@@ -15,7 +15,7 @@ router = APIRouter(tags=["files"])
     "/v1/files/{report_id}/{filename}",
     response_class=Response,
     responses={
-        200: {"content": {"application/octet-stream": {}}},
+        **DOWNLOAD_RESPONSES,
         403: {"model": ErrorBody},
         404: {"model": ErrorBody},
         410: {"model": ErrorBody},

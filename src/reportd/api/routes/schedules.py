@@ -13,7 +13,7 @@ from reportd.api.schedule_schemas import (
     SchedulesPublic,
     ScheduleUpdate,
 )
-from reportd.api.schemas import ErrorBody, ReportPublic, ReportsPublic
+from reportd.api.schemas import MAX_OFFSET, ErrorBody, ReportPublic, ReportsPublic
 from reportd.domain.models import Principal
 
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
@@ -37,7 +37,7 @@ def list_schedules(
     caller: Caller,
     request: Request,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> SchedulesPublic:
     found, total = service_of(request).schedules.list(caller, limit=limit, offset=offset)
     return SchedulesPublic(results=[SchedulePublic.of(s) for s in found], total_count=total)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from reportd.api.auth import principal, service_of
-from reportd.api.schemas import ErrorBody
+from reportd.api.schemas import MAX_OFFSET, ErrorBody
 from reportd.api.webhook_schemas import (
     CallbackSecretPublic,
     DeliveriesPublic,
@@ -73,7 +73,7 @@ def webhook_deliveries(
     caller: Caller,
     request: Request,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> DeliveriesPublic:
     page = _webhooks(request).deliveries(caller, webhook_id, limit=limit, offset=offset)
     return DeliveriesPublic(
