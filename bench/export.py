@@ -29,7 +29,9 @@ from pathlib import Path
 import duckdb
 
 THREADS = 2
-MEMORY_LIMIT = "512MB"
+MEMORY_LIMIT = "64MB"  # reportd's worker default ([worker] duckdb_memory_limit)
+EXTRA_ENV: dict[str, str] = {}
+BASELINE_MEMORY_LIMIT = "1GB"  # DuckDB's COPY gets room to work at its best
 QUERY = "SELECT id, amount, price, customer, region, created_at, updated_at, paid FROM t"
 
 TEMPLATE = """\
@@ -113,8 +115,8 @@ def duckdb_copy(db: Path, fmt: str, out: Path) -> Run:
     script = textwrap.dedent(
         f"""
         import duckdb
-        con = duckdb.connect({str(db)!r}, read_only=True,
-                             config={{"threads": {THREADS}, "memory_limit": {MEMORY_LIMIT!r}}})
+        config = {{"threads": {THREADS}, "memory_limit": {BASELINE_MEMORY_LIMIT!r}}}
+        con = duckdb.connect({str(db)!r}, read_only=True, config=config)
         start = time.perf_counter()
         con.execute("COPY ({QUERY}) TO {str(out)!r} {COPY_OPTIONS[fmt]}")
         print(f"in {{time.perf_counter() - start:.3f}} s")
@@ -131,6 +133,7 @@ def reportd_export(config: Path, fmt: str, out: Path) -> Run:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTD_")}
     env["REPORTD_WORKER__DUCKDB_THREADS"] = str(THREADS)
     env["REPORTD_WORKER__DUCKDB_MEMORY_LIMIT"] = MEMORY_LIMIT
+    env.update(EXTRA_ENV)
     seconds, work, rss = timed_child(command, env)
     return Run(seconds, work, rss, out.stat().st_size)
 
@@ -160,7 +163,8 @@ def bench_size(work: Path, rows: int, formats: list[str], repeat: int) -> None:
     db = work / f"bench-{rows}.duckdb"
     build_table(db, rows)
     config = write_config(work, db)
-    print(f"\n{rows:,} rows x 8 columns  (DuckDB threads={THREADS}, memory_limit={MEMORY_LIMIT})")
+    limits = f"memory_limit: DuckDB COPY {BASELINE_MEMORY_LIMIT}, reportd {MEMORY_LIMIT}"
+    print(f"\n{rows:,} rows x 8 columns  (threads={THREADS}; {limits})")
     print("work = the export itself as each child timed it; process = child start to exit")
     print(f"{'format':<8} {'duckdb work':>11} {'reportd work':>12} {'ratio':>6} "
           f"{'duckdb proc':>11} {'reportd proc':>12} {'ratio':>6} "
@@ -197,7 +201,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
     parser.add_argument("--formats", nargs="+", default=["csv"])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=None, help="[worker] batch_size")
     args = parser.parse_args()
+    if args.batch_size:
+        EXTRA_ENV["REPORTD_WORKER__BATCH_SIZE"] = str(args.batch_size)
     work = Path(tempfile.mkdtemp(prefix="reportd-bench-"))
     try:
         for rows in args.rows:

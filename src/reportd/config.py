@@ -51,7 +51,9 @@ class WorkerSettings(BaseModel):
     poll_interval: float = Field(default=0.5, gt=0)
     batch_size: int = Field(default=65_536, ge=1)
     duckdb_threads: int = Field(default=2, ge=1)
-    duckdb_memory_limit: str = "512MB"
+    # DuckDB's buffer cache fills up to this; it is most of a worker's memory on big exports
+    # (docs/performance.md). Sorts and joins larger than it spill to a temporary directory.
+    duckdb_memory_limit: str = "64MB"
     zip_compresslevel: int = Field(default=1, ge=0, le=9)
     # `reportd worker` serves its own Prometheus metrics here when set (docs/deploy.md).
     metrics_port: int | None = Field(default=None, ge=0, le=65535)

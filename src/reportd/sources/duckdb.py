@@ -7,6 +7,8 @@ are capped per connection so several reports can run side by side.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -41,6 +43,8 @@ class DuckDBSource(Source):
         config: dict[str, str | bool | int | float | list[str]] = {
             "threads": self.threads,
             "memory_limit": self.memory_limit,
+            # Where work larger than memory_limit spills; a read-only file has no .tmp of its own.
+            "temp_directory": str(Path(tempfile.gettempdir()) / f"reportd-duckdb-{os.getpid()}"),
         }
         try:
             if self.path is None:
