@@ -16,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openpyxl
+import pyarrow.parquet as pq
 import pytest
 
+from tests.conftest import create_pg_database, drop_pg_database
 from tests.integration.test_reports_api import create, wait_final
 from tests.server_fixtures import RunningServer, start_server, write_sample_world
 
@@ -47,21 +50,30 @@ fields:
   - {name: amount, type: number}
   - {name: created_at, type: datetime}
   - {name: paid, type: boolean}
-formats: [csv, json, ndjson]
+formats: [csv, json, ndjson, xlsx, parquet, pdf]
 display_name: Nothing
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def life_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    root = tmp_path_factory.mktemp("life")
+    """The same lifecycle tests on the embedded SQLite and on PostgreSQL."""
+    database_url = None
+    if request.param == "postgresql":
+        request.getfixturevalue("postgres_server")
+        database_url = create_pg_database()
+    root = tmp_path_factory.mktemp(f"life-{request.param}")
     write_sample_world(root)
     (root / "templates" / "dedup.yaml").write_text(DEDUP_TEMPLATE)
     (root / "templates" / "nothing.yaml").write_text(EMPTY_TEMPLATE)
-    with start_server(root) as running:
-        yield running
+    try:
+        with start_server(root, database_url=database_url) as running:
+            yield running
+    finally:
+        if database_url is not None:
+            drop_pg_database(database_url)
 
 
 @pytest.fixture
@@ -194,8 +206,23 @@ def test_empty_result_is_a_finished_report_in_every_format(api: httpx.Client) ->
             assert json.loads(body.content) == []
         elif fmt == "ndjson":
             assert body.content == b""
+        elif fmt == "parquet":
+            table = pq.read_table(io.BytesIO(body.content))
+            assert table.num_rows == 0
+            assert table.column_names == ["order_id", "customer", "amount", "created_at", "paid"]
+        elif fmt == "xlsx":
+            sheet = openpyxl.load_workbook(io.BytesIO(body.content), read_only=True).active
+            assert sheet is not None
+            assert [c.value for c in next(sheet.iter_rows(max_row=1))] == [
+                "order_id",
+                "customer",
+                "amount",
+                "created_at",
+                "paid",
+            ]
+            assert sheet.max_row == 1
         else:
-            assert len(body.content) > 0
+            assert body.content.startswith(b"%PDF")
 
 
 def _worker(server: RunningServer) -> subprocess.Popen[bytes]:
