@@ -88,7 +88,9 @@ def serve(
     workers: Annotated[
         int | None, typer.Option("--workers", envvar="REPORTD_WORKERS", help="Worker slots.")
     ] = None,
-    no_worker: Annotated[bool, typer.Option("--no-worker", help="API only.")] = False,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="API only.", envvar="REPORTD_NO_WORKER")
+    ] = False,
 ) -> None:
     """Serve the API and console, with embedded workers unless --no-worker."""
     import uvicorn
@@ -154,7 +156,9 @@ def worker(
 def demo(
     config: ConfigOpt = None,
     data_dir: DataDirOpt = None,
-    output: Annotated[Path, typer.Option("--output", "-o")] = Path("reportd-out"),
+    output: Annotated[Path, typer.Option("--output", "-o", envvar="REPORTD_DEMO_OUTPUT")] = Path(
+        "reportd-out"
+    ),
     port: Annotated[int, typer.Option(envvar="REPORTD_DEMO_PORT")] = 0,
 ) -> None:
     """The main job end to end: serve, make a report per format, download them, show a table."""
@@ -184,18 +188,38 @@ def _options(pairs: list[str]) -> dict[str, Any]:
 
 @app.command()
 def export(
-    template: Annotated[str, typer.Option("--template", "-t", help="Template id.")],
-    format: Annotated[str, typer.Option("--format", "-f", help="Output format.")],
+    template: Annotated[
+        str, typer.Option("--template", "-t", help="Template id.", envvar="REPORTD_EXPORT_TEMPLATE")
+    ],
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="Output format.", envvar="REPORTD_EXPORT_FORMAT")
+    ],
     config: ConfigOpt = None,
     data_dir: DataDirOpt = None,
-    tenant: Annotated[str, typer.Option(help="Tenant whose rows to export.")] = "demo",
-    option: Annotated[list[str] | None, typer.Option("--option", help="k=v")] = None,
-    field: Annotated[list[str] | None, typer.Option("--field", help="Field to include")] = None,
-    filter: Annotated[str | None, typer.Option(help="Filter expression.")] = None,
-    order_by: Annotated[list[str] | None, typer.Option("--order-by")] = None,
-    packaging: Annotated[str, typer.Option(help="none, zip or gzip")] = "none",
-    zip_password: Annotated[str | None, typer.Option()] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
+    tenant: Annotated[
+        str, typer.Option(help="Tenant whose rows to export.", envvar="REPORTD_TENANT")
+    ] = "demo",
+    option: Annotated[
+        list[str] | None, typer.Option("--option", help="k=v", envvar="REPORTD_EXPORT_OPTION")
+    ] = None,
+    field: Annotated[
+        list[str] | None,
+        typer.Option("--field", help="Field to include", envvar="REPORTD_EXPORT_FIELD"),
+    ] = None,
+    filter: Annotated[
+        str | None, typer.Option(help="Filter expression.", envvar="REPORTD_EXPORT_FILTER")
+    ] = None,
+    order_by: Annotated[
+        list[str] | None, typer.Option("--order-by", envvar="REPORTD_EXPORT_ORDER_BY")
+    ] = None,
+    packaging: Annotated[
+        str, typer.Option(help="none, zip or gzip", envvar="REPORTD_EXPORT_PACKAGING")
+    ] = "none",
+    zip_password: Annotated[str | None, typer.Option(envvar="REPORTD_EXPORT_ZIP_PASSWORD")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File to write.", envvar="REPORTD_EXPORT_OUTPUT"),
+    ] = None,
 ) -> None:
     """One report, in process, no server: the same pipeline the workers run."""
     settings = _settings(config, data_dir=data_dir)
@@ -257,8 +281,11 @@ def gc(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
 @tenants_app.command("create")
 def tenants_create(
     tenant_id: Annotated[str, typer.Argument(metavar="ID")],
-    feature: Annotated[list[str] | None, typer.Option("--feature", help="Feature flag")] = None,
-    name: Annotated[str | None, typer.Option()] = None,
+    feature: Annotated[
+        list[str] | None,
+        typer.Option("--feature", help="Feature flag", envvar="REPORTD_TENANT_FEATURE"),
+    ] = None,
+    name: Annotated[str | None, typer.Option(envvar="REPORTD_TENANT_NAME")] = None,
     config: ConfigOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
@@ -286,11 +313,11 @@ def tenants_list(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
 
 @keys_app.command("create")
 def keys_create(
-    tenant: Annotated[str, typer.Option(help="Tenant id.")],
-    name: Annotated[str, typer.Option(help="Shown as created_by.")],
-    scopes: Annotated[str, typer.Option(help="Comma-separated scopes.")] = (
-        "reports:read,reports:write,templates:read"
-    ),
+    tenant: Annotated[str, typer.Option(help="Tenant id.", envvar="REPORTD_TENANT")],
+    name: Annotated[str, typer.Option(help="Shown as created_by.", envvar="REPORTD_KEY_NAME")],
+    scopes: Annotated[
+        str, typer.Option(help="Comma-separated scopes.", envvar="REPORTD_KEY_SCOPES")
+    ] = ("reports:read,reports:write,templates:read"),
     config: ConfigOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
@@ -308,7 +335,7 @@ def keys_create(
 
 @keys_app.command("list")
 def keys_list(
-    tenant: Annotated[str, typer.Option(help="Tenant id.")],
+    tenant: Annotated[str, typer.Option(help="Tenant id.", envvar="REPORTD_TENANT")],
     config: ConfigOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
