@@ -28,6 +28,9 @@ lint: venv
 
 bench: venv
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/api.py
+	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/download.py
 
 clean:
 	rm -rf $(VENV) reportd-data reportd-out .pytest_cache .mypy_cache
