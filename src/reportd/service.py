@@ -144,8 +144,8 @@ class ReportService:
         self.idempotency = idempotency  # Idempotency-Key answers (api/idempotency.py)
         self.rate_limiter = rate_limiter  # None: no limits (api/ratelimit.py)
         self.schedules = ScheduleService(self, store.schedules)
-        self.subjects = SubjectService(self)  # per-subject reports (reportd.subjects)
         self.report_search = ReportSearch(self)  # filtered report lists (reportd.report_search)
+        self.subjects = SubjectService(self)  # per-subject reports (reportd.subjects)
         self.report_library = ReportLibrary(self)  # saved reports and runs (DigiCert's)
 
     # -- tenants and keys ----------------------------------------------------------------
@@ -533,6 +533,7 @@ class ReportService:
             result = self._generate(report, workdir, control)
             return self._store_files(report, worker_id, result, control)
         except Exception as exc:  # every way out must end the report, never leave it stuck
+            shutil.rmtree(workdir, ignore_errors=True)  # partial files go before the end is told
             return self._after_error(report, worker_id, control, exc)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
