@@ -1,13 +1,13 @@
-"""A ~1 GB artifact through a signed link, against nginx serving the same file, in one run.
+"""A 1 GiB artifact through a signed link, against nginx serving the same file, in one run.
 
-Makes one CSV report of about ``--mb`` MB with ``reportd serve`` (SQLite, local storage), asks
-for its signed ``download_url``, then downloads with the same client (``curl -o /dev/null``)
-from reportd and from Debian's nginx (installed if missing) started on a free loopback port with
-a temporary config (sendfile on, one worker, access log off) whose root is the artifact's own
-folder, so both serve the very same file from the page cache. ``--runs`` runs a side, taken in
-turn (nginx, reportd, nginx, ...); it prints the median MB/s of each, reportd / nginx, and the
-peak RSS of the reportd server. Target: at least 0.5.
-Usage: ``python bench/download.py [--mb 1024] [--runs 3]``.
+Makes one CSV report of about ``--mb`` MiB (default 1024) with ``reportd serve`` (SQLite, local
+storage), asks for its signed ``download_url``, then downloads with the same client (``curl -o
+/dev/null``) from reportd and from Debian's nginx (installed if missing) started on a free
+loopback port with a temporary config (sendfile on, one worker, access log off) whose root is
+the artifact's own folder, so both serve the very same file from the page cache. ``--runs``
+runs a side, taken in turn (nginx, reportd, nginx, ...); it prints the median MB/s (10^6
+bytes a second) of each, reportd / nginx, and the peak RSS of the reportd server.
+Target: at least 0.5. Usage: ``python bench/download.py [--mb 1024] [--runs 3]``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from _common import (
     write_world,
 )
 
-# ~106 bytes a CSV line: 10,000,000 rows is about 1 GB.
+# ~102 bytes a CSV line: 10,526,880 rows is about 1 GiB.
 BIG_TEMPLATE = """\
 id: big
 name: Big
@@ -54,7 +54,7 @@ display_name: Big
 timeout: 3600
 retention: 86400
 """
-BYTES_PER_ROW = 106
+BYTES_PER_ROW = 102
 
 NGINX_CONF = """\
 daemon off;
@@ -78,7 +78,7 @@ http {{
 
 
 def curl_mb_s(url: str) -> tuple[float, int]:
-    """MB/s (10^6 bytes) and bytes of one download, as curl measured it."""
+    """MB/s (10^6 bytes a second) and bytes of one download, as curl measured it."""
     done = subprocess.run(
         ["curl", "-sS", "-f", "-o", "/dev/null", "-w", "%{speed_download} %{size_download}", url],
         capture_output=True,
@@ -98,7 +98,7 @@ def make_artifact(work: Path, mb: int) -> tuple[Child, str, Path, int]:
     child = serve(config, port, work / "serve.log")
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as api:
-        rows = mb * 1_000_000 // BYTES_PER_ROW
+        rows = mb * 2**20 // BYTES_PER_ROW
         body = {"template_id": "big", "formats": ["csv"], "options": {"rows": rows}}
         start = time.perf_counter()
         created = api.post("/v1/reports", json=body)
@@ -150,7 +150,7 @@ def main() -> None:
         finally:
             nginx.stop()
             server.stop()
-    print(f"{size / 1e6:,.0f} MB through a signed link vs nginx sendfile, curl, {args.runs} runs")
+    print(f"{size / 2**30:.2f} GiB through a signed link vs nginx sendfile, curl, {args.runs} runs")
     print(f"{'side':<10} {'median MB/s':>11} {'runs MB/s':<30}")
     for name, speeds in (("nginx", base), ("reportd", ours)):
         runs = " ".join(f"{s:.0f}" for s in speeds)
