@@ -4,8 +4,25 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pyarrow as pa
+
+from reportd.domain.errors import SourceError
+from reportd.domain.sqltext import placeholder_names
+
+
+def bind_named(sql: str, params: Mapping[str, object]) -> dict[str, Any]:
+    """The values of exactly the ``:name`` placeholders ``sql`` uses.
+
+    DuckDB refuses parameters a query does not use, and a missing one is the operator's
+    template bug: say which, before the database gives a vaguer error.
+    """
+    names = placeholder_names(sql)
+    missing = names - set(params)
+    if missing:
+        raise SourceError(f"query parameters without a value: {sorted(missing)}")
+    return {name: params[name] for name in names}
 
 
 class BatchStream(ABC):

@@ -12,14 +12,13 @@ import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from reportd.domain.errors import SourceError
-from reportd.domain.sqltext import placeholder_names, to_dollar_style
-from reportd.sources.base import BatchStream, Source
+from reportd.domain.sqltext import to_dollar_style
+from reportd.sources.base import BatchStream, Source, bind_named
 
 
 class DuckDBSource(Source):
@@ -64,7 +63,7 @@ class DuckDBSource(Source):
     def columns(self, sql: str, params: Mapping[str, object]) -> list[str]:
         cursor = self.cursor()
         try:
-            relation = cursor.sql(to_dollar_style(sql), params=_bound(sql, params) or None)
+            relation = cursor.sql(to_dollar_style(sql), params=bind_named(sql, params) or None)
             return list(relation.columns)
         except duckdb.Error as exc:
             raise SourceError(f"query failed on source {self.name!r}: {exc}") from exc
@@ -78,22 +77,13 @@ class DuckDBSource(Source):
                 self._con = None
 
 
-def _bound(sql: str, params: Mapping[str, object]) -> dict[str, Any]:
-    """DuckDB refuses parameters the query does not use; bind only the named ones."""
-    names = placeholder_names(sql)
-    missing = names - set(params)
-    if missing:
-        raise SourceError(f"query parameters without a value: {sorted(missing)}")
-    return {name: params[name] for name in names}
-
-
 class DuckDBStream(BatchStream):
     def __init__(
         self, source: DuckDBSource, sql: str, params: Mapping[str, object], batch_size: int
     ) -> None:
         self._source = source
         self._sql = to_dollar_style(sql)
-        self._params = _bound(sql, params) or None
+        self._params = bind_named(sql, params) or None
         self._batch_size = batch_size
         self._cursor = source.cursor()
         self._interrupted = False

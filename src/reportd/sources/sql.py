@@ -11,8 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from reportd.domain.errors import SourceError
-from reportd.domain.sqltext import placeholder_names
-from reportd.sources.base import BatchStream, Source
+from reportd.sources.base import BatchStream, Source, bind_named
 
 
 class SQLAlchemySource(Source):
@@ -39,7 +38,7 @@ class SQLAlchemySource(Source):
         try:
             with self.engine.connect() as conn:
                 result = conn.execute(
-                    text(f"SELECT * FROM ({_strip(sql)}) AS _c LIMIT 0"), _bound(sql, params)
+                    text(f"SELECT * FROM ({_strip(sql)}) AS _c LIMIT 0"), bind_named(sql, params)
                 )
                 return list(result.keys())
         except SQLAlchemyError as exc:
@@ -59,21 +58,13 @@ def _strip(sql: str) -> str:
     return sql.strip().rstrip(";")
 
 
-def _bound(sql: str, params: Mapping[str, object]) -> dict[str, Any]:
-    names = placeholder_names(sql)
-    missing = names - set(params)
-    if missing:
-        raise SourceError(f"query parameters without a value: {sorted(missing)}")
-    return {name: params[name] for name in names}
-
-
 class SQLAlchemyStream(BatchStream):
     def __init__(
         self, source: SQLAlchemySource, sql: str, params: Mapping[str, object], batch_size: int
     ) -> None:
         self._source = source
         self._sql = sql
-        self._params = _bound(sql, params)
+        self._params = bind_named(sql, params)
         self._batch_size = batch_size
         self._conn: Connection | None = None
 
