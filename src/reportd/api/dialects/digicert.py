@@ -75,6 +75,7 @@ from reportd.api.dialects.digicert_wire import (
 )
 from reportd.api.dialects.routing import router_with_errors
 from reportd.api.downloads import stream_download
+from reportd.api.schemas import MAX_OFFSET
 from reportd.domain.errors import (
     ArtifactNotFound,
     AuthenticationFailed,
@@ -220,7 +221,7 @@ def run_report(report_identifier: str, caller: Caller, request: Request) -> Resp
 def report_history(
     caller: Caller,
     request: Request,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     report_display_name: str | None = None,
     schedule: str | None = None,

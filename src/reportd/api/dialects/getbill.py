@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reportd.api.auth import principal, service_of
 from reportd.api.dialects.routing import router_with_errors
+from reportd.api.schemas import MAX_OFFSET
 from reportd.domain.errors import (
     AuthenticationFailed,
     Forbidden,
@@ -254,7 +255,7 @@ def list_reports(
     status: Status | None = None,
     template_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ReportListEnvelope:
     """The caller's reports, newest first (an extension of the document)."""
     state = _STATES[status] if status else None

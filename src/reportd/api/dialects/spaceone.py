@@ -55,6 +55,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from reportd.api.auth import principal, service_of
 from reportd.api.dialects.routing import router_with_errors
+from reportd.api.schemas import MAX_OFFSET
 from reportd.domain.errors import (
     AuthenticationFailed,
     Forbidden,
@@ -129,8 +130,8 @@ class Sort(BaseModel):
 class Page(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: int = Field(default=1, ge=0)
-    limit: int = Field(default=0, ge=0)
+    start: int = Field(default=1, ge=0, le=MAX_OFFSET)
+    limit: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 class SpaceoneQuery(BaseModel):
@@ -386,8 +387,8 @@ def list_reports(
     state: State | None = None,
     only: Annotated[list[str] | None, Query()] = None,
     query_only: Annotated[list[str] | None, Query(alias="query.only")] = None,
-    start: Annotated[int, Query(alias="query.page.start", ge=0)] = 1,
-    limit: Annotated[int, Query(alias="query.page.limit", ge=0)] = 0,
+    start: Annotated[int, Query(alias="query.page.start", ge=0, le=MAX_OFFSET)] = 1,
+    limit: Annotated[int, Query(alias="query.page.limit", ge=0, le=MAX_OFFSET)] = 0,
     sort_key: Annotated[str | None, Query(alias="query.sort.key")] = None,
     sort_desc: Annotated[bool, Query(alias="query.sort.desc")] = False,
     keyword: Annotated[str | None, Query(alias="query.keyword")] = None,
