@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,22 +13,28 @@ from tests.conftest import create_pg_database, drop_pg_database
 from tests.server_fixtures import RunningServer, start_server
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def backend_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningServer]:
-    """One server per module and backend; the same tests run against both."""
+@contextmanager
+def server_on(request: pytest.FixtureRequest, root: Path) -> Iterator[RunningServer]:
+    """A server over ``root`` on the backend named by ``request.param`` (sqlite/postgresql)."""
     database_url = None
     if request.param == "postgresql":
         request.getfixturevalue("postgres_server")
         database_url = create_pg_database()
-    root = tmp_path_factory.mktemp(f"server-{request.param}")
     try:
         with start_server(root, database_url=database_url) as running:
             yield running
     finally:
         if database_url is not None:
             drop_pg_database(database_url)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def backend_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    """One server per module and backend; the same tests run against both."""
+    with server_on(request, tmp_path_factory.mktemp(f"server-{request.param}")) as running:
+        yield running
 
 
 @pytest.fixture

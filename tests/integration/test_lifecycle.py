@@ -20,7 +20,7 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import create_pg_database, drop_pg_database
+from tests.integration.conftest import server_on
 from tests.integration.test_reports_api import create, wait_final
 from tests.server_fixtures import RunningServer, start_server, write_sample_world
 
@@ -60,20 +60,12 @@ def life_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
     """The same lifecycle tests on the embedded SQLite and on PostgreSQL."""
-    database_url = None
-    if request.param == "postgresql":
-        request.getfixturevalue("postgres_server")
-        database_url = create_pg_database()
     root = tmp_path_factory.mktemp(f"life-{request.param}")
     write_sample_world(root)
     (root / "templates" / "dedup.yaml").write_text(DEDUP_TEMPLATE)
     (root / "templates" / "nothing.yaml").write_text(EMPTY_TEMPLATE)
-    try:
-        with start_server(root, database_url=database_url) as running:
-            yield running
-    finally:
-        if database_url is not None:
-            drop_pg_database(database_url)
+    with server_on(request, root) as running:
+        yield running
 
 
 @pytest.fixture
