@@ -108,8 +108,8 @@ def run_duckdb(args: argparse.Namespace, fmt: str, out: Path) -> None:
 
 def run_reportd(args: argparse.Namespace, fmt: str, out: Path) -> None:
     from reportd.domain.formats import Format
-    from reportd.formats.registry import open_writer
-    from reportd.formats.schema import conform
+    from reportd.generation.formats.registry import open_writer
+    from reportd.generation.formats.schema import conform
 
     reader, schema, context = _open_source(args, fmt)
     with open_writer(Format(fmt), out, schema, context) as writer:
@@ -120,8 +120,8 @@ def run_reportd(args: argparse.Namespace, fmt: str, out: Path) -> None:
 def _open_source(args: argparse.Namespace, fmt: str) -> tuple[Any, Any, Any]:
     from reportd.domain.formats import Format
     from reportd.domain.models import Field, Template
-    from reportd.formats.base import WriteContext
-    from reportd.formats.schema import canonical_schema
+    from reportd.generation.formats.base import WriteContext
+    from reportd.generation.formats.schema import canonical_schema
 
     con = connect(args)
     reader = con.sql(query(args, fmt)).to_arrow_reader(args.batch_size)
@@ -135,7 +135,7 @@ def run_xlsxwriter(args: argparse.Namespace, fmt: str, out: Path) -> None:
     """The baseline: xlsxwriter constant_memory, one ``write_row`` per row (typed cells)."""
     import xlsxwriter
 
-    from reportd.formats.schema import conform
+    from reportd.generation.formats.schema import conform
 
     reader, schema, _ = _open_source(args, fmt)
     book = xlsxwriter.Workbook(
@@ -190,11 +190,11 @@ def _import_everything() -> None:
     import pyarrow.compute  # noqa: F401
     import xlsxwriter  # noqa: F401
 
-    import reportd.formats.registry
+    import reportd.generation.formats.registry
     from reportd.domain.formats import Format
 
-    for fmt in reportd.formats.registry.available_formats():
-        reportd.formats.registry.writer_class(Format(fmt))
+    for fmt in reportd.generation.formats.registry.available_formats():
+        reportd.generation.formats.registry.writer_class(Format(fmt))
 
 
 def measure(args: argparse.Namespace, case: str) -> dict[str, float]:

@@ -23,9 +23,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from reportd.app.service import ReportService
 from reportd.config import Settings, load_settings
 from reportd.domain.errors import AlreadyExists
-from reportd.service import ReportService
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -54,8 +54,8 @@ def _write_info(path: Path, info: dict[str, Any]) -> None:
 def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from reportd.api.app import create_app
-    from reportd.wiring import build_service
+    from reportd.bootstrap import build_service
+    from reportd.entrypoints.api.app import create_app
 
     settings = _settings(args)
     service = build_service(settings)
@@ -73,7 +73,7 @@ def serve(args: argparse.Namespace) -> None:
 
 
 def make_key(args: argparse.Namespace) -> None:
-    from reportd.wiring import build_service
+    from reportd.bootstrap import build_service
 
     service = build_service(_settings(args))
     try:

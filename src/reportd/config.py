@@ -174,7 +174,7 @@ class Settings(BaseSettings):
         if self.templates_dir is not None:
             dirs.append(self.templates_dir)
         if self.demo_enabled:
-            dirs.append(Path(__file__).parent / "demo" / "templates")
+            dirs.append(Path(__file__).parent / "entrypoints" / "demo" / "templates")
         return dirs
 
     def signing_secret(self) -> str:

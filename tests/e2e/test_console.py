@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from reportd.domain.formats import Format
-from reportd.formats.registry import available_formats
+from reportd.generation.formats.registry import available_formats
 from tests.conftest import IN_CI
 from tests.server_fixtures import RunningServer, start_server
 

@@ -12,9 +12,9 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from reportd.cli import app
+from reportd.bootstrap import build_service
 from reportd.config import load_settings
-from reportd.wiring import build_service
+from reportd.entrypoints.cli.main import app
 from tests.server_fixtures import DEFAULT_CONFIG, write_sample_world
 
 
@@ -182,7 +182,14 @@ def test_migrate_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     env = {"REPORTD_DATABASE__URL": pg_url, "PATH": "/usr/bin:/bin"}
     for _ in range(2):  # idempotent
         done = subprocess.run(
-            [sys.executable, "-m", "reportd.cli", "migrate", "--data-dir", str(tmp_path)],
+            [
+                sys.executable,
+                "-m",
+                "reportd.entrypoints.cli.main",
+                "migrate",
+                "--data-dir",
+                str(tmp_path),
+            ],
             env=env,
             capture_output=True,
             text=True,

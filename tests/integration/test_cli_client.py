@@ -16,7 +16,7 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
-from reportd.cli_client import parse_options, report_app
+from reportd.entrypoints.cli.client_commands import parse_options, report_app
 from tests.server_fixtures import RunningServer, start_server
 
 
@@ -205,7 +205,15 @@ def test_unreachable_server_exits_1() -> None:
 def test_reportd_report_in_a_subprocess(server: RunningServer) -> None:
     """The mounted command, in a process of its own, configured only by the environment."""
     created = run_json(server, "create", "-t", "orders", "-f", "csv", "--wait")
-    command = [sys.executable, "-m", "reportd.cli", "report", "status", created["id"], "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "reportd.entrypoints.cli.main",
+        "report",
+        "status",
+        created["id"],
+        "--json",
+    ]
     done = subprocess.run(
         command, env={**server.env, **env_for(server)}, capture_output=True, text=True, timeout=60
     )

@@ -18,10 +18,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from reportd import idempotency as rules
-from reportd.api.idempotency import IdempotencyMiddleware
-from reportd.store import Store
-from reportd.store.idempotency import IdempotencyStore
+from reportd.adapters.db import Store
+from reportd.adapters.db.idempotency import IdempotencyStore
+from reportd.app import idempotency as rules
+from reportd.entrypoints.api.idempotency import IdempotencyMiddleware
 from tests.server_fixtures import RunningServer
 
 ORDERS = {"template_id": "orders", "formats": ["csv"]}

@@ -221,7 +221,7 @@ def _worker(server: RunningServer) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
-        "reportd.cli",
+        "reportd.entrypoints.cli.main",
         "worker",
         "--config",
         str(server.config_path),

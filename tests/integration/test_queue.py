@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from reportd.adapters.db import Store
+from reportd.adapters.db.reports import ReportQuery
 from reportd.domain.formats import Format, Packaging
 from reportd.domain.models import Artifact, Progress, Report, ReportError
 from reportd.domain.states import ReportState
-from reportd.store import Store
-from reportd.store.reports import ReportQuery
 
 
 @pytest.fixture

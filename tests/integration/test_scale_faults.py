@@ -58,7 +58,7 @@ def start_worker(
     """A ``reportd worker`` process over the server's config; JSON logs go to ``log``
     (and, on SIGABRT, every thread's stack: see ``stop_process``)."""
     command = [
-        sys.executable, "-m", "reportd.cli", "worker",
+        sys.executable, "-m", "reportd.entrypoints.cli.main", "worker",
         "--config", str(server.config_path), "--data-dir", str(server.data_dir),
         "--concurrency", str(concurrency),
     ]  # fmt: skip

@@ -22,13 +22,13 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from reportd.adapters.storage import ArtifactStorage, InvalidKeyError, LocalStorage, build_storage
+from reportd.adapters.storage.memory import MemoryStorage
 from reportd.domain.errors import (
     ArtifactNotFound,
     RangeNotSatisfiable,
     StorageUnavailable,
 )
-from reportd.storage import ArtifactStorage, InvalidKeyError, LocalStorage, build_storage
-from reportd.storage.memory import MemoryStorage
 from tests.storage_fixtures import SeaweedFS, seaweedfs  # noqa: F401  (fixture)
 
 MiB = 1 << 20
@@ -426,7 +426,7 @@ def test_readers_never_see_a_partial_object(storage: ArtifactStorage, tmp_path: 
 _CHILD = """
 import json, sys
 from pathlib import Path
-from reportd.storage import build_storage
+from reportd.adapters.storage import build_storage
 storage = build_storage("main", json.loads(sys.argv[1]))
 storage.put_file("t1/r4/killed.csv", Path(sys.argv[2]))
 """

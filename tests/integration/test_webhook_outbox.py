@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from reportd.adapters.db import Store
+from reportd.adapters.db.webhooks import Webhook, WebhookStore
+from reportd.app.webhooks import EVENT_OF_STATE
 from reportd.domain.formats import Format
 from reportd.domain.models import Progress, Report
 from reportd.domain.states import ReportState
-from reportd.store import Store
-from reportd.store.webhooks import Webhook, WebhookStore
-from reportd.webhooks import EVENT_OF_STATE
 
 TENANT = "t1"
 

@@ -378,7 +378,7 @@ def test_delete_removes_the_subscription_and_its_log(
 
 def _worker(server: RunningServer) -> subprocess.Popen[bytes]:
     command = [
-        sys.executable, "-m", "reportd.cli", "worker",
+        sys.executable, "-m", "reportd.entrypoints.cli.main", "worker",
         "--config", str(server.config_path), "--data-dir", str(server.data_dir),
         "--concurrency", "2",
     ]  # fmt: skip

@@ -135,7 +135,7 @@ def _worker(server: RunningServer, lease: str = "1") -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
-        "reportd.cli",
+        "reportd.entrypoints.cli.main",
         "worker",
         "--config",
         str(server.config_path),

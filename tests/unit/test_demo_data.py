@@ -14,10 +14,10 @@ import duckdb
 import pytest
 import yaml
 
-from reportd.demo.data import BASE_ROWS, TENANTS, build_demo_database
+from reportd.entrypoints.demo.data import BASE_ROWS, TENANTS, build_demo_database
 
 SCALE = 0.02
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "src" / "reportd" / "demo" / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "src" / "reportd" / "entrypoints" / "demo" / "templates"
 TEMPLATE_IDS = (
     "certificate_orders",
     "cloud_costs",

@@ -62,7 +62,7 @@ def test_the_sdk_and_webhook_verification_need_no_server_code() -> None:
     """``verify_webhook`` lives beside the dispatcher, yet a receiver imports no database code."""
     code = (
         "import sys, reportd.client; "
-        "heavy = {'fastapi', 'duckdb', 'pyarrow', 'sqlalchemy', 'reportd.store'}; "
+        "heavy = {'fastapi', 'duckdb', 'pyarrow', 'sqlalchemy', 'reportd.adapters.db'}; "
         "print(sorted(heavy & set(sys.modules)))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

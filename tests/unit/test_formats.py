@@ -31,11 +31,11 @@ from hypothesis import strategies as st
 from reportd.domain.errors import FormatInapplicable, SourceError
 from reportd.domain.formats import FieldType, Format, Packaging
 from reportd.domain.models import Field, Template
-from reportd.formats.base import WriteContext
-from reportd.formats.packaging import generate_password, package
-from reportd.formats.parquet import ParquetWriter
-from reportd.formats.registry import available_formats, open_writer, writer_class
-from reportd.formats.schema import canonical_schema, conform
+from reportd.generation.formats.base import WriteContext
+from reportd.generation.formats.packaging import generate_password, package
+from reportd.generation.formats.parquet import ParquetWriter
+from reportd.generation.formats.registry import available_formats, open_writer, writer_class
+from reportd.generation.formats.schema import canonical_schema, conform
 
 PARIS = ZoneInfo("Europe/Paris")
 FIELDS = (

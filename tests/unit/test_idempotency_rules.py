@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reportd import idempotency as rules
+from reportd.app import idempotency as rules
 from reportd.domain.errors import Conflict, IdempotencyKeyReused, ValidationError
 
 NOW = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)

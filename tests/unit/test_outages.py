@@ -9,12 +9,12 @@ import psycopg
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from reportd.adapters.db import Store
+from reportd.adapters.db.database import write_transaction
+from reportd.adapters.db.listen import listen_dsn
 from reportd.domain.errors import DatabaseUnavailable, Unavailable
-from reportd.logs import ReportContextFilter, report_logging
-from reportd.metrics import Metrics
-from reportd.store import Store
-from reportd.store.database import write_transaction
-from reportd.store.listen import listen_dsn
+from reportd.obs.logs import ReportContextFilter, report_logging
+from reportd.obs.metrics import Metrics
 from tests.storage_fixtures import free_ports
 
 
@@ -83,9 +83,11 @@ def test_every_line_logged_while_running_a_report_names_it() -> None:
     root.addHandler(handler)
     try:
         with report_logging("r-1"):
-            logging.getLogger("reportd.pipeline").warning("from the pipeline")
-            logging.getLogger("reportd.sources.sql").warning("given", extra={"report_id": "r-2"})
-        logging.getLogger("reportd.service").warning("after")
+            logging.getLogger("reportd.generation.pipeline").warning("from the pipeline")
+            logging.getLogger("reportd.adapters.sources.sql").warning(
+                "given", extra={"report_id": "r-2"}
+            )
+        logging.getLogger("reportd.app.service").warning("after")
     finally:
         root.removeHandler(handler)
     ids = [getattr(r, "report_id", None) for r in handler.records]

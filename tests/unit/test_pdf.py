@@ -20,10 +20,10 @@ import pytest
 
 from reportd.domain.formats import FieldType, Format
 from reportd.domain.models import ChartSpec, Field, PdfLayout, Template
-from reportd.formats.base import WriteContext
-from reportd.formats.csv import CsvWriter
-from reportd.formats.pdf import PdfWriter, _wrap_text
-from reportd.formats.schema import canonical_schema
+from reportd.generation.formats.base import WriteContext
+from reportd.generation.formats.csv import CsvWriter
+from reportd.generation.formats.pdf import PdfWriter, _wrap_text
+from reportd.generation.formats.schema import canonical_schema
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,

@@ -1,11 +1,11 @@
-"""The API process's short memory of resolved keys (``reportd.api.auth.PrincipalCache``)."""
+"""The API process's short memory of resolved keys (``reportd.entrypoints.api.auth.PrincipalCache``)."""
 
 from __future__ import annotations
 
 import time
 
-from reportd.api.auth import PrincipalCache
 from reportd.domain.models import Principal, Tenant
+from reportd.entrypoints.api.auth import PrincipalCache
 
 
 def _caller(name: str) -> Principal:

@@ -6,8 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from reportd.domain.errors import RateLimited
-from reportd.ratelimit import (
+from reportd.app.ratelimits import (
     Category,
     Decision,
     Limit,
@@ -17,6 +16,7 @@ from reportd.ratelimit import (
     reset_after,
     window_start,
 )
+from reportd.domain.errors import RateLimited
 
 
 class MemoryCounters:

@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 import pytest
 
+from reportd.adapters.storage.signing import LinkSigner
 from reportd.domain.errors import InvalidSignature, LinkExpired
-from reportd.storage.signing import LinkSigner
 
 PATH = "/v1/reports/r_123/download?format=csv"
 NOW = 1_800_000_000

@@ -9,9 +9,16 @@ import time
 
 import pytest
 
+from reportd.app.webhooks import (
+    DeliveryPolicy,
+    check_events,
+    check_url,
+    sign,
+    signature_header,
+    verify,
+)
 from reportd.client import verify_webhook
 from reportd.domain.errors import InvalidSignature, ValidationError
-from reportd.webhooks import DeliveryPolicy, check_events, check_url, sign, signature_header, verify
 
 SECRET = "whsec_" + "ab" * 32
 BODY = json.dumps({"id": "r1", "state": "FINISHED"}).encode()

@@ -21,9 +21,9 @@ import pytest
 
 from reportd.domain.formats import FieldType, Format
 from reportd.domain.models import Field
-from reportd.formats.registry import writer_class
-from reportd.formats.schema import canonical_schema, conform
-from reportd.formats.xlsx import MAX_CELL_CHARS, MAX_WIDTH, ROWS_PER_SHEET, XlsxWriter
+from reportd.generation.formats.registry import writer_class
+from reportd.generation.formats.schema import canonical_schema, conform
+from reportd.generation.formats.xlsx import MAX_CELL_CHARS, MAX_WIDTH, ROWS_PER_SHEET, XlsxWriter
 from tests.unit.test_formats import (
     FIELDS,
     TYPED_IN_EXCEL,

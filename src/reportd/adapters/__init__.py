@@ -1,0 +1,1 @@
+"""Adapters to the outside: metadata database, artifact storage, data sources, template files."""

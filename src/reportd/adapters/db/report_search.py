@@ -1,0 +1,106 @@
+"""Reports found by a compiled filter over their own columns, sorted, paged and counted.
+
+The filter arrives as a ``SqlFragment`` compiled by ``reportd.domain.filters`` from the fixed
+report attributes of ``reportd.app.search`` (whose field names are the ``reports`` columns),
+so every value in it is a bound parameter. Rows are always limited to one tenant here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, bindparam, func, or_, select, text
+from sqlalchemy.sql import ColumnElement
+
+from reportd.adapters.db.database import read_transaction
+from reportd.adapters.db.reports import (
+    ReportPage,
+    ReportStore,
+    _decode_cursor,
+    _encode_cursor,
+    _report,
+)
+from reportd.adapters.db.schema import UTCDateTime, reports
+from reportd.domain.filters import SqlFragment
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSelection:
+    """Which reports of a tenant, in what order, which page.
+
+    ``order`` holds column names with True for descending; empty means newest first, the only
+    order a ``cursor`` can page (keyset on created_at, id).
+    """
+
+    tenant_id: str
+    where: SqlFragment = field(default_factory=lambda: SqlFragment("", {}))
+    order: tuple[tuple[str, bool], ...] = ()
+    offset: int = 0
+    limit: int = 100
+    cursor: str | None = None
+    count_only: bool = False
+
+
+class ReportSearchStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._reports = ReportStore(engine)  # its artifact loading, shared, not repeated
+
+    def search(self, selection: ReportSelection) -> ReportPage:
+        conditions = [reports.c.tenant_id == selection.tenant_id]
+        if selection.where.sql:
+            conditions.append(_where(selection.where))
+        count = select(func.count()).select_from(reports).where(*conditions)
+        with read_transaction(self.engine) as conn:
+            total = int(conn.execute(count).scalar_one())
+            if selection.count_only:
+                return ReportPage(results=[], total_count=total, next_cursor=None)
+            query = select(reports).where(*conditions, *_after(selection.cursor))
+            query = query.order_by(*_ordering(selection.order))
+            query = query.offset(selection.offset).limit(selection.limit + 1)
+            rows = conn.execute(query).mappings().all()
+            page = [_report(row) for row in rows[: selection.limit]]
+            found = self._reports._with_artifacts(conn, page)
+        more = len(rows) > selection.limit and not selection.order
+        return ReportPage(
+            results=found,
+            total_count=total,
+            next_cursor=_encode_cursor(found[-1]) if more else None,
+        )
+
+
+def _where(fragment: SqlFragment) -> ColumnElement[bool]:
+    """The fragment as a clause; datetimes are bound as the columns store them (UTC)."""
+    params = [
+        bindparam(name, value, type_=UTCDateTime())
+        if isinstance(value, datetime)
+        # A bare bindparam infers its type from the value, as text() would.
+        else bindparam(name, value)
+        for name, value in fragment.params.items()
+    ]
+    clause: Any = text(fragment.sql).bindparams(*params)
+    return clause  # type: ignore[no-any-return]
+
+
+def _after(cursor: str | None) -> Sequence[ColumnElement[bool]]:
+    if not cursor:
+        return ()
+    created_at, last_id = _decode_cursor(cursor)
+    return (
+        or_(
+            reports.c.created_at < created_at,
+            and_(reports.c.created_at == created_at, reports.c.id < last_id),
+        ),
+    )
+
+
+def _ordering(order: Sequence[tuple[str, bool]]) -> list[Any]:
+    """The asked order, NULLs last on both databases, then newest first as the tie-break."""
+    terms: list[Any] = []
+    for name, descending in order:
+        column = reports.c[name]
+        terms.append((column.desc() if descending else column.asc()).nulls_last())
+    return [*terms, reports.c.created_at.desc(), reports.c.id.desc()]

@@ -1,0 +1,191 @@
+"""Schedules: saved report definitions, run on demand or on a cron calendar in a time zone.
+
+Every process that runs workers also fires schedules; the store makes each firing happen
+once however many do (see ``store/schedules.py``). After downtime a schedule fires once for
+the most recent missed time, not once per missed time.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+
+from reportd.adapters.db.reports import ReportPage
+from reportd.adapters.db.schedules import ScheduleStore
+from reportd.domain.errors import ReportdError, ValidationError
+from reportd.domain.formats import Format
+from reportd.domain.models import Principal, Report, Schedule, Scope
+
+if TYPE_CHECKING:
+    from reportd.app.service import ReportService
+
+log = logging.getLogger("reportd.scheduler")
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"unknown time zone {name!r}") from None
+
+
+def check_cron(expression: str) -> None:
+    if not croniter.is_valid(expression):
+        raise ValidationError(f"{expression!r} is not a valid cron expression")
+
+
+def next_fire(expression: str, timezone: str, after: datetime) -> datetime:
+    """The first firing strictly after ``after``, in UTC (DST handled in the schedule's zone)."""
+    local = after.astimezone(zone(timezone))
+    fired: datetime = croniter(expression, local).get_next(datetime)
+    return fired.astimezone(UTC)
+
+
+def latest_fire(expression: str, timezone: str, now: datetime) -> datetime:
+    """The most recent firing at or before ``now``: the one catch-up run after downtime."""
+    local = (now + timedelta(microseconds=1)).astimezone(zone(timezone))
+    fired: datetime = croniter(expression, local).get_prev(datetime)
+    return fired.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleChanges:
+    """A partial update; None means "leave as is"."""
+
+    name: str | None = None
+    enabled: bool | None = None
+    cron: str | None = None
+    timezone: str | None = None
+    options: dict[str, Any] | None = None
+    formats: Sequence[str] | None = None
+    clear_cron: bool = False
+
+
+class ScheduleService:
+    def __init__(self, service: ReportService, store: ScheduleStore) -> None:
+        self.service = service
+        self.store = store
+
+    def create(self, principal: Principal, schedule: Schedule) -> Schedule:
+        self.service.require(principal, Scope.SCHEDULES_WRITE)
+        checked = self._checked(
+            schedule.evolve(
+                id=str(uuid.uuid4()), tenant_id=principal.tenant_id, created_by=principal.name
+            )
+        )
+        return self.store.insert(self._timed(checked, datetime.now(UTC)))
+
+    def _checked(self, schedule: Schedule) -> Schedule:
+        """Validate like a report request now, so a bad schedule fails at creation, not at 3 am."""
+        if schedule.cron is not None:
+            check_cron(schedule.cron)
+        zone(schedule.timezone)
+        report = self.service.validate_request(schedule.tenant_id, schedule.request())
+        return schedule.evolve(options=report.options, formats=report.formats)
+
+    @staticmethod
+    def _timed(schedule: Schedule, now: datetime) -> Schedule:
+        if schedule.cron is None or not schedule.enabled:
+            return schedule.evolve(next_fire_at=None)
+        return schedule.evolve(next_fire_at=next_fire(schedule.cron, schedule.timezone, now))
+
+    def get(self, principal: Principal, schedule_id: str) -> Schedule:
+        self.service.require(principal, Scope.SCHEDULES_READ)
+        return self.store.get(schedule_id, principal.tenant_id)
+
+    def list(
+        self, principal: Principal, *, limit: int = 50, offset: int = 0
+    ) -> tuple[list[Schedule], int]:
+        self.service.require(principal, Scope.SCHEDULES_READ)
+        if not 1 <= limit <= 1000 or offset < 0:
+            raise ValidationError("limit must be 1 to 1000 and offset not negative")
+        return self.store.list(principal.tenant_id, limit=limit, offset=offset)
+
+    def update(self, principal: Principal, schedule_id: str, changes: ScheduleChanges) -> Schedule:
+        self.service.require(principal, Scope.SCHEDULES_WRITE)
+        current = self.store.get(schedule_id, principal.tenant_id)
+        updated = current.evolve(
+            name=changes.name if changes.name is not None else current.name,
+            enabled=changes.enabled if changes.enabled is not None else current.enabled,
+            cron=None if changes.clear_cron else (changes.cron or current.cron),
+            timezone=changes.timezone or current.timezone,
+            options=changes.options if changes.options is not None else current.options,
+            formats=tuple(Format.parse(f) for f in changes.formats)
+            if changes.formats is not None
+            else current.formats,
+        )
+        checked = self._checked(updated)
+        # Re-enabling or re-timing starts from now: no storm of missed runs.
+        return self.store.update(self._timed(checked, datetime.now(UTC)))
+
+    def replace(self, principal: Principal, schedule_id: str, definition: Schedule) -> Schedule:
+        """The whole definition overwritten (a PUT), keeping identity, owner and history."""
+        self.service.require(principal, Scope.SCHEDULES_WRITE)
+        current = self.store.get(schedule_id, principal.tenant_id)
+        replaced = definition.evolve(
+            id=current.id,
+            tenant_id=current.tenant_id,
+            created_by=current.created_by,
+            created_at=current.created_at,
+            last_fired_at=current.last_fired_at,
+        )
+        return self.store.update(self._timed(self._checked(replaced), datetime.now(UTC)))
+
+    def delete(self, principal: Principal, schedule_id: str) -> None:
+        self.service.require(principal, Scope.SCHEDULES_WRITE)
+        self.store.delete(schedule_id, principal.tenant_id)
+
+    def run_now(self, principal: Principal, schedule_id: str) -> Report:
+        """One report from the schedule's definition, now, whatever its calendar says."""
+        self.service.require(principal, Scope.SCHEDULES_WRITE)
+        schedule = self.store.get(schedule_id, principal.tenant_id)
+        report = self.report_for(schedule)
+        return self.service.store.reports.insert(report.evolve(created_by=principal.name))
+
+    def report_for(self, schedule: Schedule, fired_at: datetime | None = None) -> Report:
+        report = self.service.validate_request(schedule.tenant_id, schedule.request())
+        return report.evolve(created_by=schedule.created_by, scheduled_for=fired_at)
+
+    def runs(
+        self, principal: Principal, schedule_id: str, *, limit: int = 50, cursor: str | None = None
+    ) -> ReportPage:
+        """The reports the schedule made, newest first."""
+        self.get(principal, schedule_id)
+        return self.service.list_reports(
+            principal, schedule_id=schedule_id, limit=limit, cursor=cursor
+        )
+
+    def fire_due(self, now: datetime | None = None) -> builtins.list[str]:
+        """Fire every due schedule once; returns the ids of the reports made."""
+        now = now or datetime.now(UTC)
+        made: builtins.list[str] = []
+        for schedule in self.store.due(now):
+            report_id = self._fire(schedule, now)
+            if report_id is not None:
+                made.append(report_id)
+        return made
+
+    def _fire(self, schedule: Schedule, now: datetime) -> str | None:
+        assert schedule.cron is not None
+        fired_at = latest_fire(schedule.cron, schedule.timezone, now)
+        following = next_fire(schedule.cron, schedule.timezone, now)
+        extra = {"action": "schedule_fire", "schedule_id": schedule.id}
+        try:
+            report: Report | None = self.report_for(schedule, fired_at)
+        except ReportdError as exc:  # the template changed under it: skip, keep the calendar
+            log.warning("schedule cannot run: %s", exc.message, extra=extra)
+            report = None
+        if not self.store.fire(schedule, report, fired_at, following):
+            return None
+        if report is None:
+            return None
+        log.info("schedule fired", extra={**extra, "report_id": report.id})
+        return report.id

@@ -1,0 +1,129 @@
+"""Build the service from settings, once: engine, store, templates, sources, storages."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+from reportd.adapters.db import Store
+from reportd.adapters.db.idempotency import IdempotencyStore
+from reportd.adapters.db.ratelimits import RateCounterStore
+from reportd.adapters.db.webhooks import WebhookStore
+from reportd.adapters.sources.registry import build_source
+from reportd.adapters.storage.base import ArtifactStorage
+from reportd.adapters.storage.registry import build_storage
+from reportd.adapters.storage.signing import LinkSigner
+from reportd.adapters.template_files import load_templates
+from reportd.app.ratelimits import Policy, RateLimiter
+from reportd.app.service import ReportService, RunOptions
+from reportd.app.webhooks import DeliveryPolicy, WebhookService
+from reportd.config import Settings
+from reportd.domain.errors import AlreadyExists, TenantNotFound, ValidationError
+from reportd.domain.models import Feature
+from reportd.entrypoints.api.webhook_schemas import report_body
+
+log = logging.getLogger("reportd")
+
+DEMO_TENANT = "demo"
+
+
+def build_service(settings: Settings) -> ReportService:
+    store = Store.connect(settings.database_url, pool_size=settings.database.pool_size)
+    worker = settings.worker
+    sources = {
+        s.name: build_source(
+            s.name, s.url, threads=worker.duckdb_threads, memory_limit=worker.duckdb_memory_limit
+        )
+        for s in settings.all_sources()
+    }
+    storages = {
+        name: _storage(name, config) for name, config in settings.storage_settings().items()
+    }
+    return ReportService(
+        store=store,
+        templates=load_templates(settings.template_dirs()),
+        sources=sources,
+        storages=storages,
+        signer=LinkSigner(settings.signing_secret()),
+        default_storage=settings.default_storage,
+        link_ttl=settings.server.link_ttl,
+        public_url=settings.server.public_url,
+        run_options=RunOptions(
+            batch_size=worker.batch_size,
+            compresslevel=worker.zip_compresslevel,
+            lease_seconds=worker.lease_seconds,
+            max_attempts=worker.max_attempts,
+        ),
+        idempotency=IdempotencyStore(store.engine),
+        rate_limiter=build_rate_limiter(settings, store),
+        webhooks=build_webhooks(settings, store),
+    )
+
+
+def build_rate_limiter(settings: Settings, store: Store) -> RateLimiter | None:
+    """``[rate_limits]`` over counters in the metadata database, shared by every process."""
+    config = settings.rate_limits
+    if not config.enabled:
+        return None
+    policy = Policy(
+        window_seconds=config.window_seconds,
+        tenant_creates=config.tenant_creates,
+        tenant_reads=config.tenant_reads,
+        key_creates=config.key_creates,
+        key_reads=config.key_reads,
+    )
+    return RateLimiter(policy, RateCounterStore(store.engine))
+
+
+def build_webhooks(settings: Settings, store: Store) -> WebhookService:
+    """``[webhooks]``: subscriptions and deliveries in the metadata database."""
+    config = settings.webhooks
+    return WebhookService(
+        store=WebhookStore(store.engine),
+        reports=store.reports,
+        render=report_body,
+        signing_secret=settings.signing_secret(),
+        policy=DeliveryPolicy(
+            retry_delays=tuple(config.retry_delays),
+            timeout=config.timeout,
+            max_attempts=config.max_attempts,
+            poll_interval=config.poll_interval,
+        ),
+    )
+
+
+def _storage(name: str, config: dict[str, Any]) -> ArtifactStorage:
+    try:
+        return build_storage(name, config)
+    except (ValueError, TypeError) as exc:  # settings the backend refuses
+        raise ValidationError(f"[storage.{name}]: {exc}") from exc
+
+
+def prepare(settings: Settings, service: ReportService, *, metadata: bool = True) -> None:
+    """What the embedded default does on start: migrate, and lay out the demo if asked."""
+    if metadata and settings.database_url.startswith("sqlite"):
+        service.store.migrate()
+    if settings.demo_enabled:
+        ensure_demo_data(settings)
+        if metadata:
+            ensure_demo_tenant(service)
+
+
+def ensure_demo_data(settings: Settings) -> None:
+    from reportd.entrypoints.demo.data import build_demo_database
+
+    path = settings.data_dir / "demo.duckdb"
+    if not path.exists():
+        counts = build_demo_database(path)
+        log.info("demo data built", extra={"action": "demo_data", "rows": sum(counts.values())})
+
+
+def ensure_demo_tenant(service: ReportService) -> None:
+    try:
+        service.store.tenants.get_tenant(DEMO_TENANT)
+    except TenantNotFound:
+        with contextlib.suppress(AlreadyExists):  # another process made it first
+            service.create_tenant(
+                DEMO_TENANT, name="Demo tenant", features=[Feature.CUSTOM_REPORTS.value]
+            )

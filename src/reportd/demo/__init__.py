@@ -1,5 +1,0 @@
-"""Demo data and templates, so a fresh `reportd serve` or `reportd demo` has something to report on.
-
-The data set (``reportd.demo.data``) gives one domain per seed system and the templates
-(``templates/*.yaml``) are ordinary template files over it, loaded from the ``demo`` source.
-"""

@@ -1,0 +1,92 @@
+"""The FastAPI app factory: everything is built here from settings, nothing at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from reportd import __version__
+from reportd.app.service import ReportService
+from reportd.bootstrap import build_service, prepare
+from reportd.config import Settings
+from reportd.entrypoints.api.console import router as console_router
+from reportd.entrypoints.api.dialects import include_dialects
+from reportd.entrypoints.api.errors import install_error_handlers
+from reportd.entrypoints.api.idempotency import IdempotencyMiddleware
+from reportd.entrypoints.api.ratelimit import RateLimitHeadersMiddleware
+from reportd.entrypoints.api.routes import (
+    files,
+    health,
+    me,
+    reports,
+    schedules,
+    templates,
+    webhooks,
+)
+from reportd.entrypoints.worker import Worker
+from reportd.obs.metrics import Metrics
+
+
+def create_app(
+    settings: Settings,
+    *,
+    service: ReportService | None = None,
+    workers: int | None = None,
+) -> FastAPI:
+    """``workers``: in-process worker slots (default from settings; 0 for an API-only process)."""
+    service = service or build_service(settings)
+    slots = settings.worker.concurrency if workers is None else workers
+    metrics = Metrics()
+    metrics.watch_queue(service.store.reports)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        prepare(settings, service)
+        worker = None
+        if slots > 0:
+            worker = Worker(
+                service,
+                concurrency=slots,
+                poll_interval=settings.worker.poll_interval,
+                metrics=metrics,
+            )
+            app.state.notify_created = worker.wake
+            app.state.notify_canceled = worker.cancel_local
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+            service.close()
+
+    app = FastAPI(
+        title="reportd",
+        version=__version__,
+        description="Self-hosted, multi-tenant, asynchronous report service.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.notify_created = lambda: None
+    app.state.notify_canceled = lambda _report_id: None
+    install_error_handlers(app)
+    app.add_middleware(RateLimitHeadersMiddleware)
+    if service.idempotency is not None:  # outermost: a replay skips the whole app
+        app.add_middleware(IdempotencyMiddleware, store=service.idempotency)
+    for router in (
+        reports.router,
+        schedules.router,
+        templates.router,
+        files.router,
+        health.router,
+        webhooks.router,
+        me.router,
+        console_router,
+    ):
+        app.include_router(router)
+    include_dialects(app, settings.dialects.enabled)
+    return app

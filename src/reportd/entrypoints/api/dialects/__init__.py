@@ -1,0 +1,49 @@
+"""Compatible API dialects: one module per seed system, each exporting a FastAPI ``router``.
+
+The registry maps a dialect's name (as in ``[dialects] enabled``) to its module, imported only
+when the dialect is switched on, so a disabled dialect costs nothing at start-up.
+``dialect_router`` (``routing.router_with_errors``) builds a dialect's router so that every error
+on its routes (authentication and request validation included) is in the dialect's own body.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections.abc import Iterable
+
+from fastapi import APIRouter, FastAPI
+
+from reportd.entrypoints.api.dialects.routing import ErrorRenderer, router_with_errors
+
+__all__ = ["DIALECTS", "ErrorRenderer", "dialect_router", "include_dialects", "load_router"]
+
+log = logging.getLogger("reportd.entrypoints.api.dialects")
+dialect_router = router_with_errors
+
+DIALECTS: dict[str, str] = {
+    "digicert": "reportd.entrypoints.api.dialects.digicert",
+    "spaceone": "reportd.entrypoints.api.dialects.spaceone",
+    "getbill": "reportd.entrypoints.api.dialects.getbill",
+    "spectra": "reportd.entrypoints.api.dialects.spectra",
+    "pingone": "reportd.entrypoints.api.dialects.pingone",
+}
+
+
+def load_router(name: str) -> APIRouter:
+    """The router of dialect ``name``, its module imported now; KeyError for an unknown name."""
+    module = importlib.import_module(DIALECTS[name])
+    router: APIRouter = module.router
+    return router
+
+
+def include_dialects(app: FastAPI, enabled: Iterable[str]) -> None:
+    """Serve every enabled dialect whose module is installed."""
+    for name in enabled:
+        path = DIALECTS.get(name)
+        if path is None or importlib.util.find_spec(path) is None:
+            # Dialects land one by one; until a module exists its name serves nothing.
+            log.warning("dialect not available", extra={"action": "dialect", "dialect": name})
+            continue
+        app.include_router(load_router(name))

@@ -1,0 +1,120 @@
+"""ReversingLabs Spectra Analyze PDF Report API, as in seeds/002_9759c129c990143b.txt.
+
+``GET /api/pdf/{hash}/create|status|download`` with ``Authorization: Token KEY``. The sample is
+a row of the template named by ``[dialects] spectra_template``, found through its
+``subject.keys``; the rules (hash kinds, the row lookup, one live PDF per exact hash, its
+30-minute life from ``[dialects] spectra_pdf_ttl``) live in :mod:`reportd.app.subjects`. This module
+only translates.
+
+Where the document is silent, this follows the vendor's public conventions:
+
+- Error bodies are Django REST framework's ``{"detail": "<message>"}``: Spectra Analyze is a
+  Django application (its token admin is Django's admin) and ``Authorization: Token`` is DRF's
+  TokenAuthentication, whose 403 messages are exactly the document's "Authentication credentials
+  were not provided." and "Invalid token." (the create table's "Invalid API token." is read as
+  the same error; the DRF wording is used on all three endpoints).
+- A key without the needed scope is DRF's 403 "You do not have permission to perform this
+  action."; any other error is ``{"detail": <reportd's message>}`` with reportd's status.
+- Status numbers: the document gives 1 (does not exist) and 2 (ready); 0 (being created) and
+  3 (error creating) are reportd's choice, as DESIGN.md fixes them.
+- A hash is matched whatever its hex case (it is one hash of one type either way); the
+  endpoints returned by create repeat the hash exactly as it was sent.
+- Download before the PDF is ready, or after it expired, is the document's 404 "PDF does not
+  exist."; the file is named like every reportd file (``<display_name>-<YYYY-MM-DD>.pdf``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from fastapi import Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from reportd.app.subjects import (
+    MalformedSubjectKey,
+    NoSubjectReport,
+    SubjectNotFound,
+    SubjectState,
+)
+from reportd.config import DialectSettings
+from reportd.domain.errors import AuthenticationFailed, Forbidden, ReportdError
+from reportd.domain.models import Principal
+from reportd.entrypoints.api.auth import key_from_headers, principal, service_of
+from reportd.entrypoints.api.dialects.routing import router_with_errors
+from reportd.entrypoints.api.downloads import stream_download
+
+NOT_PROVIDED: Final = "Authentication credentials were not provided."
+INVALID_TOKEN: Final = "Invalid token."  # noqa: S105 - a message, not a secret
+STATUS: Final = {
+    SubjectState.PENDING: (0, "PDF is being created. Please wait."),
+    SubjectState.MISSING: (1, "PDF does not exist and must be created."),
+    SubjectState.READY: (2, "PDF is ready for download."),
+    SubjectState.FAILED: (3, "There was an error creating the PDF."),
+}
+# The document's 404 and 403 messages, by the domain error they stand for (first match wins).
+_DETAILS: Final[tuple[tuple[type[ReportdError], int, str], ...]] = (
+    (MalformedSubjectKey, 404, "Malformed hash."),
+    (SubjectNotFound, 404, "Sample does not exist on the appliance."),
+    (NoSubjectReport, 404, "PDF does not exist."),
+    (Forbidden, 403, "You do not have permission to perform this action."),
+)
+
+
+def _error_body(request: Request, exc: ReportdError) -> Response:
+    """DRF's body; a failed login is 403 with the message for what the client sent."""
+    if isinstance(exc, AuthenticationFailed):
+        given = key_from_headers(request) is not None
+        return JSONResponse({"detail": INVALID_TOKEN if given else NOT_PROVIDED}, status_code=403)
+    for kind, status, detail in _DETAILS:
+        if isinstance(exc, kind):
+            return JSONResponse({"detail": detail}, status_code=status)
+    return JSONResponse({"detail": exc.message}, status_code=exc.status)
+
+
+router = router_with_errors(
+    prefix="/api/pdf", tag="dialect: Spectra Analyze PDF report", render_error=_error_body
+)
+Caller = Annotated[Principal, Depends(principal)]
+
+
+def _settings(request: Request) -> DialectSettings:
+    return request.app.state.settings.dialects  # type: ignore[no-any-return]
+
+
+@router.get("/{sample_hash}/create")
+def create_pdf(sample_hash: str, caller: Caller, request: Request) -> dict[str, str]:
+    settings = _settings(request)
+    service_of(request).subjects.request_report(
+        caller,
+        settings.spectra_template,
+        sample_hash,
+        formats=("pdf",),
+        ttl=settings.spectra_pdf_ttl,
+    )
+    request.app.state.notify_created()
+    return {
+        "status_endpoint": f"/api/pdf/{sample_hash}/status",
+        "download_endpoint": f"/api/pdf/{sample_hash}/download",
+    }
+
+
+@router.get("/{sample_hash}/status")
+def pdf_status(sample_hash: str, caller: Caller, request: Request) -> dict[str, int | str]:
+    found = service_of(request).subjects.status(
+        caller, _settings(request).spectra_template, sample_hash
+    )
+    number, message = STATUS[found.state]
+    return {"status": number, "status_message": message}
+
+
+@router.get(
+    "/{sample_hash}/download",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def download_pdf(sample_hash: str, caller: Caller, request: Request) -> Response:
+    service = service_of(request)
+    found = service.subjects.open_download(
+        caller, _settings(request).spectra_template, sample_hash, "pdf"
+    )
+    return stream_download(service, found, request)

@@ -1,0 +1,153 @@
+"""Idempotency-Key for every POST, as a pure ASGI middleware.
+
+It sits in front of every router (native and dialects), so a route needs nothing to be
+idempotent. A request with a key is fingerprinted, its key claimed in the database, and
+then either run (its answer buffered, stored, then sent) or answered from the store with
+``Idempotent-Replayed: true``. The answer is stored *before* it is sent, so a client that
+repeats the request right after reading the first answer is replayed, never told "in
+progress". Rules are in ``reportd.app.idempotency``; rows in ``reportd.adapters.db.idempotency``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from reportd.adapters.db.idempotency import IdempotencyStore
+from reportd.app import idempotency as rules
+from reportd.domain.errors import ReportdError
+from reportd.entrypoints.api.auth import key_from_headers
+from reportd.entrypoints.api.errors import error_response
+
+METHODS = frozenset({"POST"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    scope: str
+    key: str
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp, *, store: IdempotencyStore) -> None:
+        self.app = app
+        self.store = store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in METHODS:
+            await self.app(scope, receive, send)
+            return
+        key = Headers(scope=scope).get(rules.HEADER)
+        credential = key_from_headers(Request(scope))
+        if key is None or credential is None:  # no key, or a 401 to come: nothing to remember
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self._handle(scope, receive, send, key, credential)
+        except ReportdError as exc:
+            await error_response(exc)(scope, receive, send)
+
+    async def _handle(
+        self, scope: Scope, receive: Receive, send: Send, key: str, credential: str
+    ) -> None:
+        rules.check_key(key)
+        body = await _read_body(receive)
+        record = rules.IdempotencyRecord(
+            scope=rules.credential_scope(credential),
+            key=key,
+            method=scope["method"],
+            path=_path(scope),
+            request_hash=rules.fingerprint(scope["method"], _path(scope), body),
+            created_at=datetime.now(UTC),
+        )
+        held = await run_in_threadpool(self.store.claim, record)
+        if held is not None:
+            await _replay(rules.replay_of(held, record.request_hash), send)
+            return
+        await self._run(scope, _replaying(body, receive), send, _Claim(record.scope, key))
+
+    async def _run(self, scope: Scope, receive: Receive, send: Send, claim: _Claim) -> None:
+        """Run the request with the key held; store a final answer, or let the key go."""
+        captured = _Captured()
+        try:
+            await self.app(scope, receive, captured.send)
+        except BaseException:
+            await run_in_threadpool(self.store.release, claim.scope, claim.key)
+            raise
+        response = captured.response()
+        if response is not None and rules.should_store(response.status):
+            await run_in_threadpool(self.store.complete, claim.scope, claim.key, response)
+        else:
+            await run_in_threadpool(self.store.release, claim.scope, claim.key)
+        await captured.flush(send)
+
+
+class _Captured:
+    """The app's answer, held back until it is stored (POST answers are small)."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def send(self, message: Message) -> None:
+        self.messages.append(message)
+
+    def response(self) -> rules.StoredResponse | None:
+        start = next((m for m in self.messages if m["type"] == "http.response.start"), None)
+        if start is None:
+            return None
+        headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in start.get("headers", ())]
+        body = b"".join(
+            m.get("body", b"") for m in self.messages if m["type"] == "http.response.body"
+        )
+        return rules.StoredResponse(start["status"], rules.kept_headers(headers), body)
+
+    async def flush(self, send: Send) -> None:
+        for message in self.messages:
+            await send(message)
+
+
+async def _replay(response: rules.StoredResponse, send: Send) -> None:
+    headers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in response.headers]
+    headers += [
+        (b"content-length", str(len(response.body)).encode()),
+        (rules.REPLAYED_HEADER.encode(), b"true"),
+    ]
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the app the body already read, then the real channel."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _path(scope: Scope) -> str:
+    query: bytes = scope.get("query_string", b"")
+    path: str = scope.get("root_path", "") + scope["path"]
+    return f"{path}?{query.decode('latin-1')}" if query else path

@@ -1,0 +1,58 @@
+"""Native template routes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from reportd.domain.models import Principal
+from reportd.entrypoints.api.auth import principal, service_of
+from reportd.entrypoints.api.schemas import ErrorBody, TemplatePublic, TemplatesPublic
+
+router = APIRouter(prefix="/v1/templates", tags=["templates"])
+Caller = Annotated[Principal, Depends(principal)]
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorBody} for code in (401, 403, 404)
+}
+
+
+@router.get("", response_model=TemplatesPublic, responses=_ERRORS)
+def list_templates(caller: Caller, request: Request) -> TemplatesPublic:
+    found = service_of(request).list_templates(caller)
+    return TemplatesPublic(results=[TemplatePublic.of(t) for t in found], total_count=len(found))
+
+
+@router.get("/{template_id}", response_model=TemplatePublic, responses=_ERRORS)
+def get_template(template_id: str, caller: Caller, request: Request) -> TemplatePublic:
+    return TemplatePublic.of(service_of(request).get_template(caller, template_id))
+
+
+class QueryValidate(BaseModel):
+    """A filter, an order and options to check against a template before a create."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filter: str | None = Field(default=None, max_length=10_000)
+    order_by: list[str] = Field(default_factory=list)
+    options: dict[str, Any] | None = None
+
+
+class QueryValid(BaseModel):
+    valid: bool = True
+
+
+@router.post(
+    "/{template_id}/validate",
+    response_model=QueryValid,
+    responses={**_ERRORS, 400: {"model": ErrorBody}},
+)
+def validate_query(
+    template_id: str, body: QueryValidate, caller: Caller, request: Request
+) -> QueryValid:
+    """200 ``{"valid": true}``, or the error a create would give (``details.position``)."""
+    service_of(request).validate_query(
+        caller, template_id, body.filter, body.order_by, body.options
+    )
+    return QueryValid()

@@ -1,0 +1,1 @@
+"""The ``reportd`` command line."""

@@ -1,0 +1,444 @@
+"""The ``reportd`` command. Each command parses its flags, calls the service, prints the result."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from reportd.app.service import ReportService
+from reportd.config import Settings, load_settings
+from reportd.domain.errors import ReportdError
+from reportd.domain.models import ReportRequest
+
+app = typer.Typer(
+    name="reportd",
+    help="Self-hosted, multi-tenant, asynchronous report service.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+tenants_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+templates_app = typer.Typer(help="Inspect and validate templates.", no_args_is_help=True)
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(keys_app, name="keys")
+app.add_typer(templates_app, name="templates")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", envvar="REPORTD_CONFIG", help="reportd.toml to use."),
+]
+DataDirOpt = Annotated[
+    Path | None, typer.Option("--data-dir", envvar="REPORTD_DATA_DIR", help="Embedded data dir.")
+]
+
+
+def _settings(config: Path | None, **overrides: Any) -> Settings:
+    try:
+        return load_settings(config, **overrides)
+    except ReportdError as exc:
+        _fail(exc)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        err.print(f"[red]configuration error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+
+
+def _fail(exc: ReportdError) -> NoReturn:
+    err.print(f"[red]error[/red] [bold]{exc.code}[/bold]: {escape(exc.message)}")
+    raise typer.Exit(1) from exc
+
+
+def _service(settings: Settings, *, metadata: bool = True) -> ReportService:
+    """The wired service; ``metadata=False`` when the command never touches the database."""
+    from reportd.bootstrap import build_service, prepare
+
+    try:
+        service = build_service(settings)
+        prepare(settings, service, metadata=metadata)
+    except ReportdError as exc:
+        _fail(exc)
+    return service
+
+
+def _configure_logging() -> None:
+    from reportd.obs.logs import configure_logging
+
+    configure_logging()
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    host: Annotated[str | None, typer.Option(envvar="REPORTD_HOST")] = None,
+    port: Annotated[int | None, typer.Option(envvar="REPORTD_PORT")] = None,
+    data_dir: DataDirOpt = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", envvar="REPORTD_WORKERS", help="Worker slots.")
+    ] = None,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="API only.", envvar="REPORTD_NO_WORKER")
+    ] = False,
+) -> None:
+    """Serve the API and console, with embedded workers unless --no-worker."""
+    import uvicorn
+
+    from reportd.entrypoints.api.app import create_app
+
+    settings = _settings(config, data_dir=data_dir)
+    server = settings.server.model_copy(
+        update={k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    )
+    settings = settings.model_copy(update={"server": server})
+    try:
+        settings.check_safe_to_serve()
+    except ReportdError as exc:
+        _fail(exc)
+    _configure_logging()
+    slots = 0 if no_worker else workers
+    try:
+        application = create_app(settings, workers=slots)
+    except ReportdError as exc:
+        _fail(exc)
+    uvicorn.run(application, host=server.host, port=server.port, log_level="warning")
+
+
+@app.command()
+def worker(
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    concurrency: Annotated[
+        int | None, typer.Option(envvar="REPORTD_WORKER__CONCURRENCY", help="Worker slots.")
+    ] = None,
+) -> None:
+    """Run worker slots only (scale-out): claim and generate reports until SIGTERM."""
+    from reportd.entrypoints.worker import Worker
+    from reportd.obs.metrics import Metrics
+
+    settings = _settings(config, data_dir=data_dir)
+    _configure_logging()
+    service = _service(settings)
+    slots = concurrency or settings.worker.concurrency
+    metrics = Metrics()
+    if settings.worker.metrics_port is not None:
+        metrics.serve(settings.worker.metrics_port, settings.worker.metrics_host)
+    running = Worker(
+        service,
+        concurrency=slots,
+        poll_interval=settings.worker.poll_interval,
+        metrics=metrics,
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    running.start()
+    # Wait in slices: a signal the kernel hands to another thread (a slot, DuckDB's) only
+    # runs its Python handler once the main thread executes again.
+    while not stop.wait(0.5):
+        pass
+    running.stop()
+    service.close()
+
+
+@app.command()
+def demo(
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    output: Annotated[Path, typer.Option("--output", "-o", envvar="REPORTD_DEMO_OUTPUT")] = Path(
+        "reportd-out"
+    ),
+    port: Annotated[int, typer.Option(envvar="REPORTD_DEMO_PORT")] = 0,
+) -> None:
+    """The main job end to end: serve, make a report per format, download them, show a table."""
+    from reportd.entrypoints.demo.runner import run_demo
+
+    settings = _settings(config, data_dir=data_dir)
+    wide = out if out.is_terminal else Console(soft_wrap=True, width=160)
+    try:
+        run_demo(settings, output, port=port, console=wide)
+    except ReportdError as exc:
+        _fail(exc)
+
+
+def _options(pairs: list[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name:
+            err.print(f"[red]--option takes name=value, not {escape(repr(pair))}[/red]")
+            raise typer.Exit(2)
+        try:
+            options[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            options[name] = raw
+    return options
+
+
+@app.command()
+def export(
+    template: Annotated[
+        str, typer.Option("--template", "-t", help="Template id.", envvar="REPORTD_EXPORT_TEMPLATE")
+    ],
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="Output format.", envvar="REPORTD_EXPORT_FORMAT")
+    ],
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    tenant: Annotated[
+        str, typer.Option(help="Tenant whose rows to export.", envvar="REPORTD_TENANT")
+    ] = "demo",
+    option: Annotated[
+        list[str] | None, typer.Option("--option", help="k=v", envvar="REPORTD_EXPORT_OPTION")
+    ] = None,
+    field: Annotated[
+        list[str] | None,
+        typer.Option("--field", help="Field to include", envvar="REPORTD_EXPORT_FIELD"),
+    ] = None,
+    filter: Annotated[
+        str | None, typer.Option(help="Filter expression.", envvar="REPORTD_EXPORT_FILTER")
+    ] = None,
+    order_by: Annotated[
+        list[str] | None, typer.Option("--order-by", envvar="REPORTD_EXPORT_ORDER_BY")
+    ] = None,
+    packaging: Annotated[
+        str, typer.Option(help="none, zip or gzip", envvar="REPORTD_EXPORT_PACKAGING")
+    ] = "none",
+    zip_password: Annotated[str | None, typer.Option(envvar="REPORTD_EXPORT_ZIP_PASSWORD")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File to write.", envvar="REPORTD_EXPORT_OUTPUT"),
+    ] = None,
+) -> None:
+    """One report, in process, no server: the same pipeline the workers run."""
+    settings = _settings(config, data_dir=data_dir)
+    service = _service(settings, metadata=False)
+    request = ReportRequest(
+        template_id=template,
+        formats=(format,),
+        options=_options(option or []),
+        fields=tuple(field) if field else None,
+        filter=filter,
+        order_by=tuple(order_by or ()),
+        packaging=packaging,
+        zip_password=zip_password,
+    )
+    started = time.perf_counter()
+    try:
+        target = output or Path.cwd() / "export.tmp"
+        produced = service.export(tenant, request, target)
+        if output is None:
+            final = Path.cwd() / produced.filename
+            target.replace(final)
+            target = final
+    except ReportdError as exc:
+        _fail(exc)
+    finally:
+        service.close()
+    took = time.perf_counter() - started
+    err.print(f"wrote {target} ({produced.rows} rows, {produced.size} bytes) in {took:.3f} s")
+
+
+@app.command()
+def migrate(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Create or upgrade the metadata schema."""
+    from reportd.bootstrap import build_service
+
+    settings = _settings(config, data_dir=data_dir)
+    service = build_service(settings)
+    service.store.migrate()
+    service.close()
+    err.print("schema is up to date")
+
+
+@app.command()
+def gc(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
+    """One maintenance sweep by hand: expired reports' files, dead workers' leases."""
+    settings = _settings(config, data_dir=data_dir)
+    service = _service(settings)
+    try:
+        expired = service.expire_due()
+        reaped = service.reap()
+    finally:
+        service.close()
+    err.print(
+        f"expired {len(expired)}; requeued {len(reaped.requeued)}, "
+        f"failed {len(reaped.failed)}, canceled {len(reaped.canceled)}"
+    )
+
+
+@tenants_app.command("create")
+def tenants_create(
+    tenant_id: Annotated[str, typer.Argument(metavar="ID")],
+    feature: Annotated[
+        list[str] | None,
+        typer.Option("--feature", help="Feature flag", envvar="REPORTD_TENANT_FEATURE"),
+    ] = None,
+    name: Annotated[str | None, typer.Option(envvar="REPORTD_TENANT_NAME")] = None,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create a tenant."""
+    service = _service(_settings(config, data_dir=data_dir))
+    try:
+        tenant = service.create_tenant(tenant_id, name=name, features=feature or [])
+    except ReportdError as exc:
+        _fail(exc)
+    finally:
+        service.close()
+    err.print(f"tenant {tenant.id} created with features {sorted(tenant.features)}")
+
+
+@tenants_app.command("list")
+def tenants_list(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
+    """List tenants."""
+    service = _service(_settings(config, data_dir=data_dir))
+    table = Table("id", "name", "features")
+    for tenant in service.store.tenants.list_tenants():
+        table.add_row(tenant.id, tenant.name, ",".join(sorted(tenant.features)))
+    service.close()
+    out.print(table)
+
+
+@keys_app.command("create")
+def keys_create(
+    tenant: Annotated[str, typer.Option(help="Tenant id.", envvar="REPORTD_TENANT")],
+    name: Annotated[str, typer.Option(help="Shown as created_by.", envvar="REPORTD_KEY_NAME")],
+    scopes: Annotated[
+        str, typer.Option(help="Comma-separated scopes.", envvar="REPORTD_KEY_SCOPES")
+    ] = ("reports:read,reports:write,templates:read"),
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create an API key; the key alone is printed on stdout, once."""
+    service = _service(_settings(config, data_dir=data_dir))
+    try:
+        created = service.create_key(tenant, name, [s.strip() for s in scopes.split(",") if s])
+    except ReportdError as exc:
+        _fail(exc)
+    finally:
+        service.close()
+    sys.stdout.write(created.secret + "\n")
+    err.print(f"key id {created.key.id} for tenant {tenant} ({scopes})")
+
+
+@keys_app.command("list")
+def keys_list(
+    tenant: Annotated[str, typer.Option(help="Tenant id.", envvar="REPORTD_TENANT")],
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """List a tenant's keys (never their secrets)."""
+    service = _service(_settings(config, data_dir=data_dir))
+    table = Table("id", "name", "scopes", "created", "revoked")
+    for key in service.store.tenants.list_keys(tenant):
+        table.add_row(
+            key.id,
+            key.name,
+            ",".join(sorted(key.scopes)),
+            str(key.created_at),
+            str(key.revoked_at or ""),
+        )
+    service.close()
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(metavar="KEY_ID")],
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Revoke a key by its id; requests with it fail from now on."""
+    service = _service(_settings(config, data_dir=data_dir))
+    try:
+        service.revoke_key(key_id)
+    except ReportdError as exc:
+        _fail(exc)
+    finally:
+        service.close()
+    err.print(f"key {key_id} revoked")
+
+
+@templates_app.command("list")
+def templates_list(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
+    """List the templates the configuration loads."""
+    from reportd.adapters.template_files import load_templates
+
+    settings = _settings(config, data_dir=data_dir)
+    try:
+        found = load_templates(settings.template_dirs())
+    except ReportdError as exc:
+        _fail(exc)
+    table = Table("id", "name", "source", "formats", "fields")
+    for template in sorted(found.values(), key=lambda t: t.id):
+        table.add_row(
+            template.id,
+            template.name,
+            template.source,
+            ",".join(f.value for f in template.formats),
+            str(len(template.fields)),
+        )
+    out.print(table)
+
+
+@templates_app.command("show")
+def templates_show(
+    template_id: Annotated[str, typer.Argument(metavar="ID")],
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Show one template as JSON."""
+    from reportd.adapters.template_files import load_templates
+    from reportd.entrypoints.api.schemas import TemplatePublic
+
+    settings = _settings(config, data_dir=data_dir)
+    try:
+        found = load_templates(settings.template_dirs())
+    except ReportdError as exc:
+        _fail(exc)
+    if template_id not in found:
+        err.print(f"[red]error[/red] [bold]template_not_found[/bold]: {template_id!r}")
+        raise typer.Exit(1)
+    sys.stdout.write(TemplatePublic.of(found[template_id]).model_dump_json(indent=2) + "\n")
+
+
+@templates_app.command("validate")
+def templates_validate(
+    path: Annotated[Path | None, typer.Argument(help="A template file or directory.")] = None,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Check templates: the file parses, the query runs on its source, the fields exist."""
+    from reportd.adapters.template_check import validate_templates
+
+    settings = _settings(config, data_dir=data_dir)
+    problems = validate_templates(settings, path)
+    for origin, message in problems:
+        err.print(f"[red]✗[/red] {escape(origin)}: {escape(message)}")
+    if problems:
+        raise typer.Exit(1)
+    err.print("[green]✓[/green] templates are valid")
+
+
+def main() -> None:
+    from reportd.entrypoints.cli.client_commands import report_app
+
+    app.add_typer(report_app, name="report")
+    logging.basicConfig(level=logging.WARNING)
+    app()
+
+
+if __name__ == "__main__":
+    main()

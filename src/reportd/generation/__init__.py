@@ -1,0 +1,1 @@
+"""Report generation: one pass from a source's record batches through every writer."""

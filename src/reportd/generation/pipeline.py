@@ -1,0 +1,349 @@
+"""One pass from a source to every requested file: the work a worker (or ``export``) does.
+
+The query runs once; each record batch is conformed to the template's types and fed to
+every writer in turn, so memory stays flat and several formats cost one read.
+Between batches the run is checked for cancel and timeout; a watchdog thread can also
+interrupt a query that is stuck before its first batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from reportd.adapters.sources.base import BatchStream, Source
+from reportd.domain.errors import ReportCanceled, ReportTimedOut
+from reportd.domain.formats import Format, Packaging
+from reportd.domain.models import Field, Progress, Template
+from reportd.domain.naming import artifact_filename
+from reportd.domain.query import build_report_query
+from reportd.generation.formats.base import WriteContext
+from reportd.generation.formats.packaging import package
+from reportd.generation.formats.schema import canonical_schema, conform
+from reportd.generation.outputs import FormatOutput, WrittenPart
+
+
+class RunControl:
+    """Shared between the thread generating a report and the thread watching it."""
+
+    def __init__(self, deadline: float | None = None) -> None:
+        self.deadline = deadline
+        self._lock = threading.Lock()
+        self._stream: BatchStream | None = None
+        self._stop: type[ReportCanceled] | type[ReportTimedOut] | None = None
+        self.rows = 0
+        self.total_rows: int | None = None
+        self.hand_back = False  # stopping to give the report back to the queue, not cancel it
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(rows=self.rows, total_rows=self.total_rows)
+
+    def attach(self, stream: BatchStream | None) -> None:
+        with self._lock:
+            self._stream = stream
+
+    def stop(self, reason: type[ReportCanceled] | type[ReportTimedOut]) -> None:
+        """Ask the run to stop; interrupts a running query at once."""
+        with self._lock:
+            if self._stop is None:
+                self._stop = reason
+            stream = self._stream
+        if stream is not None:
+            stream.interrupt()
+
+    @property
+    def stopping(self) -> type[ReportCanceled] | type[ReportTimedOut] | None:
+        return self._stop
+
+    def check(self) -> None:
+        if self.deadline is not None and self._stop is None and time.time() > self.deadline:
+            self.stop(ReportTimedOut)
+        reason = self._stop
+        if reason is not None:
+            raise reason()
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """Everything a run needs to know about what to produce."""
+
+    template: Template
+    tenant_id: str
+    fields: tuple[str, ...]
+    formats: tuple[Format, ...]
+    options: Mapping[str, Any] = field(default_factory=dict)
+    filter: str | None = None
+    order_by: tuple[str, ...] = ()
+    packaging: Packaging = Packaging.NONE
+    zip_password: str | None = None
+    report_name: str = ""
+    on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFile:
+    format: Format
+    packaging: Packaging
+    path: Path
+    filename: str
+    mime_type: str
+    rows: int
+    size: int
+    sha256: str
+    part: int | None = None
+    zip_password: str | None = None
+
+
+def selected_fields(template: Template, names: Sequence[str]) -> tuple[Field, ...]:
+    by_name = template.fields_by_name
+    return tuple(by_name[n] for n in names)
+
+
+def generate(
+    spec: RunSpec,
+    source: Source,
+    workdir: Path,
+    control: RunControl,
+    *,
+    batch_size: int = 65_536,
+    compresslevel: int = 1,
+) -> RunResult:
+    """Run the template's query once and write every requested format from its batches."""
+    fragment = build_report_query(
+        spec.template.query,
+        spec.fields,
+        spec.template.fields_by_name,
+        spec.filter,
+        spec.order_by,
+    )
+    params = {**spec.options, **fragment.params, "tenant_id": spec.tenant_id}
+    control.check()
+    stream = source.stream(fragment.sql, params, batch_size=batch_size)
+    control.attach(stream)
+    _count_in_background(stream, control)
+    try:
+        return _write_all(spec, iter(stream), workdir, control, compresslevel)
+    finally:
+        control.attach(None)
+        stream.close()
+
+
+def regenerate(
+    spec: RunSpec, data: Path, workdir: Path, control: RunControl, *, compresslevel: int = 1
+) -> RunResult:
+    """New formats from a report's kept rows, without touching its source again."""
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(data)
+    control.total_rows = parquet.metadata.num_rows
+    batches = parquet.iter_batches(batch_size=65_536, columns=list(spec.fields))
+    return _write_all(spec, batches, workdir, control, compresslevel, keep=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    files: list[OutputFile]
+    kept_data: Path | None = None  # the rows as zstd Parquet, when the template keeps them
+
+
+def _write_all(
+    spec: RunSpec,
+    batches: Iterator[pa.RecordBatch],
+    workdir: Path,
+    control: RunControl,
+    compresslevel: int,
+    *,
+    keep: bool = True,
+) -> RunResult:
+    fields = selected_fields(spec.template, spec.fields)
+    first = next(batches, None)
+    control.check()
+    schema = canonical_schema(fields, first.schema if first is not None else None)
+    outputs = _open_outputs(spec, fields, schema, workdir)
+    kept = _KeptRows(workdir / "rows.parquet", schema) if keep and spec.template.keep_data else None
+    try:
+        chain = itertools.chain([first], batches) if first is not None else iter(())
+        batch: pa.RecordBatch
+        for batch in chain:
+            control.check()
+            conformed = conform(batch, schema)
+            for output in outputs:
+                output.write(conformed)
+            if kept is not None:
+                kept.write(conformed)
+            control.rows += conformed.num_rows
+        control.check()
+        parts = [part for output in outputs for part in output.close()]
+    except BaseException:
+        for output in outputs:
+            output.abort()
+        raise
+    finally:
+        if kept is not None:
+            kept.close()
+    if control.total_rows is None or control.total_rows != control.rows:
+        control.total_rows = control.rows
+    files = _finish_files(spec, parts, workdir, compresslevel)
+    return RunResult(files=files, kept_data=kept.path if kept is not None else None)
+
+
+def _open_outputs(
+    spec: RunSpec, fields: tuple[Field, ...], schema: pa.Schema, workdir: Path
+) -> list[FormatOutput]:
+    context = WriteContext(
+        template=spec.template,
+        fields=fields,
+        report_name=spec.report_name,
+        options=spec.options,
+        filter=spec.filter,
+        order_by=spec.order_by,
+        generated_at=datetime.now(UTC),
+    )
+    return [
+        FormatOutput(
+            fmt,
+            workdir,
+            schema,
+            context,
+            max_rows=spec.template.max_rows_per_file,
+            max_bytes=spec.template.max_bytes_per_file,
+        )
+        for fmt in spec.formats
+        if fmt is not Format.ZIP
+    ]
+
+
+class _KeptRows:
+    """The run's rows as zstd Parquet, so formats can be added later without the source."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        import pyarrow.parquet as pq
+
+        self.path = path
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd")
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self._writer.write_batch(batch)
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+def _count_in_background(stream: BatchStream, control: RunControl) -> None:
+    def count() -> None:
+        total = stream.count()
+        if total is not None and control.total_rows is None:
+            control.total_rows = total
+
+    threading.Thread(target=count, name="reportd-count", daemon=True).start()
+
+
+def _finish_files(
+    spec: RunSpec, parts: list[WrittenPart], workdir: Path, compresslevel: int
+) -> list[OutputFile]:
+    on = spec.on or datetime.now(UTC).date()
+    stem = spec.template.file_stem
+    counts = {fmt: sum(1 for p in parts if p.format is fmt) for fmt in spec.formats}
+    named = [
+        (part, artifact_filename(stem, on, part.format.extension, _part_number(part, counts)))
+        for part in parts
+    ]
+    files = [
+        _finish_part(spec, part, inner, _part_number(part, counts), workdir, compresslevel)
+        for part, inner in named
+    ]
+    if Format.ZIP in spec.formats:
+        files.append(_bundle(spec, named, workdir, compresslevel, on))
+    return files
+
+
+def _part_number(part: WrittenPart, counts: Mapping[Format, int]) -> int | None:
+    """Parts are numbered only when a format was really split."""
+    return part.index if counts[part.format] > 1 else None
+
+
+def _finish_part(
+    spec: RunSpec,
+    part: WrittenPart,
+    inner_name: str,
+    number: int | None,
+    workdir: Path,
+    compresslevel: int,
+) -> OutputFile:
+    """The part as delivered: as written, or alone in its own zip / gzip."""
+    fmt = part.format
+    path = part.path
+    filename = inner_name
+    if spec.packaging is not Packaging.NONE:
+        filename = f"{inner_name.rsplit('.', 1)[0]}.{spec.packaging.wrap_extension(fmt.extension)}"
+        path = package(
+            [(part.path, inner_name)],
+            spec.packaging,
+            workdir / f"pkg-{filename}",
+            password=spec.zip_password if spec.packaging is Packaging.ZIP else None,
+            compresslevel=compresslevel,
+        )
+    size, digest = file_digest(path)
+    return OutputFile(
+        format=fmt,
+        packaging=spec.packaging,
+        path=path,
+        filename=filename,
+        mime_type=spec.packaging.wrap_mime(fmt.mime_type),
+        rows=part.rows,
+        size=size,
+        sha256=digest,
+        part=number,
+        zip_password=spec.zip_password if spec.packaging is Packaging.ZIP else None,
+    )
+
+
+def _bundle(
+    spec: RunSpec,
+    named: list[tuple[WrittenPart, str]],
+    workdir: Path,
+    compresslevel: int,
+    on: date,
+) -> OutputFile:
+    """Every format's files in one zip (AES when a password was asked for)."""
+    filename = artifact_filename(spec.template.file_stem, on, Format.ZIP.extension)
+    path = package(
+        [(part.path, inner) for part, inner in named],
+        Packaging.ZIP,
+        workdir / f"bundle-{filename}",
+        password=spec.zip_password,
+        compresslevel=compresslevel,
+    )
+    size, digest = file_digest(path)
+    rows = max((p.rows for p, _ in named), default=0)
+    return OutputFile(
+        format=Format.ZIP,
+        packaging=Packaging.NONE,
+        path=path,
+        filename=filename,
+        mime_type=Format.ZIP.mime_type,
+        rows=rows,
+        size=size,
+        sha256=digest,
+        zip_password=spec.zip_password,
+    )
+
+
+def file_digest(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
