@@ -22,7 +22,8 @@ from reportd.domain.formats import FieldType, Format
 from reportd.domain.models import ChartSpec, Field, PdfLayout, Template
 from reportd.generation.formats.base import WriteContext
 from reportd.generation.formats.csv import CsvWriter
-from reportd.generation.formats.pdf import PdfWriter, _wrap_text
+from reportd.generation.formats.pdf import PdfWriter
+from reportd.generation.formats.pdf.wrap import wrap_text
 from reportd.generation.formats.schema import canonical_schema
 
 pytestmark = pytest.mark.skipif(
@@ -181,12 +182,12 @@ def test_wrap_breaks_long_words_and_keeps_three_lines() -> None:
     def measure(value: str) -> float:
         return float(len(value))
 
-    assert _wrap_text("ab cd ef", 5, measure) == ["ab cd", "ef"]
-    assert _wrap_text("abcdefghij", 4, measure) == ["abcd", "efgh", "ij"]
-    lines = _wrap_text("x" * 50, 4, measure)
+    assert wrap_text("ab cd ef", 5, measure) == ["ab cd", "ef"]
+    assert wrap_text("abcdefghij", 4, measure) == ["abcd", "efgh", "ij"]
+    lines = wrap_text("x" * 50, 4, measure)
     assert len(lines) == 3
     assert lines[-1].endswith("…")
-    assert _wrap_text("one\ntwo", 10, measure) == ["one", "two"]
+    assert wrap_text("one\ntwo", 10, measure) == ["one", "two"]
 
 
 def page_size(path: Path) -> tuple[float, float]:
