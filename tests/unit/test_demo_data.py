@@ -17,7 +17,8 @@ import yaml
 from reportd.entrypoints.demo.data import BASE_ROWS, TENANTS, build_demo_database
 
 SCALE = 0.02
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "src" / "reportd" / "entrypoints" / "demo" / "templates"
+SRC = Path(__file__).resolve().parents[2] / "src"
+TEMPLATES_DIR = SRC / "reportd" / "entrypoints" / "demo" / "templates"
 TEMPLATE_IDS = (
     "certificate_orders",
     "cloud_costs",

@@ -1,4 +1,4 @@
-"""The API process's short memory of resolved keys (``reportd.entrypoints.api.auth.PrincipalCache``)."""
+"""The API process's short memory of resolved keys (``PrincipalCache`` in ``api/auth.py``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
 """Report file formats: one streaming writer per format behind ``FormatWriter``.
 
-Nothing is imported here on purpose: ``reportd.generation.formats.registry`` loads writers on first use.
+Nothing is imported here on purpose: ``reportd.generation.formats.registry`` loads writers on
+first use.
 """
