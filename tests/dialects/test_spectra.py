@@ -380,7 +380,7 @@ def test_pdf_expires_then_status_says_it_does_not_exist(
 
 
 def _expiry_flow(root: Path, database_url: str | None) -> None:
-    ttl = 4
+    ttl = 10  # long enough that a loaded machine still downloads before it expires
     with launch(root, database_url, REPORTD_DIALECTS__SPECTRA_PDF_TTL=str(ttl)) as server:
         token = server.make_key(name="spectra-client", scopes=("reports:read", "reports:write"))
         sha1 = EXPIRY_SAMPLE.sha1

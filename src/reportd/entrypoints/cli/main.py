@@ -61,16 +61,48 @@ def _fail(exc: ReportdError) -> NoReturn:
     raise typer.Exit(1) from exc
 
 
-def _service(settings: Settings, *, metadata: bool = True) -> ReportService:
-    """The wired service; ``metadata=False`` when the command never touches the database."""
+def _service(
+    settings: Settings, *, metadata: bool = True, wait: bool = False, prepared: bool = True
+) -> ReportService:
+    """The wired service; ``metadata=False`` when the command never touches the database.
+
+    ``wait``: a long-running process (serve, worker) waits for its database instead of
+    failing, saying so once per attempt; a one-shot command fails at once.
+    """
     from reportd.bootstrap import build_service, prepare
 
     try:
         service = build_service(settings)
-        prepare(settings, service, metadata=metadata)
+        if wait:
+            _wait_for_database(service, settings.database_url)
+        if prepared:
+            prepare(settings, service, metadata=metadata)
     except ReportdError as exc:
         _fail(exc)
     return service
+
+
+def _wait_for_database(service: ReportService, url: str) -> None:
+    """Retry with backoff until the metadata database answers: one line per try, no traceback."""
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(url).render_as_string(hide_password=True)
+    delay = 1.0
+    while True:
+        try:
+            service.store.check()
+            return
+        except ReportdError as exc:
+            root: BaseException = exc
+            while root.__cause__ is not None:  # the driver's own words: host, port, refusal
+                root = root.__cause__
+            cause = (str(root).strip().splitlines() or [exc.message])[0]
+            err.print(
+                f"[yellow]cannot connect to the database[/yellow] {escape(shown)}: "
+                f"{escape(cause)}; retrying in {delay:.0f}s"
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 30.0)
 
 
 def _configure_logging() -> None:
@@ -108,11 +140,28 @@ def serve(
         _fail(exc)
     _configure_logging()
     slots = 0 if no_worker else workers
+    service = _service(settings, wait=True, prepared=False)  # the app prepares it on start
     try:
-        application = create_app(settings, workers=slots)
+        application = create_app(settings, service=service, workers=slots)
     except ReportdError as exc:
         _fail(exc)
+    _banner(settings, config)
     uvicorn.run(application, host=server.host, port=server.port, log_level="warning")
+
+
+def _banner(settings: Settings, config: Path | None) -> None:
+    """Where to go next, on stderr: the URL, the console, and how to get a key."""
+    server = settings.server
+    url = server.public_url or f"http://{server.host}:{server.port}"
+    flag = f" --config {config}" if config else ""
+    typer.echo(
+        f"reportd serving on {url}\n"
+        f"  console:  {url}/console\n"
+        f"  API docs: {url}/docs\n"
+        f"  a key:    reportd keys create{flag} --tenant demo --name me "
+        "--scopes reports:read,reports:write,templates:read",
+        err=True,
+    )
 
 
 @app.command()
@@ -129,7 +178,7 @@ def worker(
 
     settings = _settings(config, data_dir=data_dir)
     _configure_logging()
-    service = _service(settings)
+    service = _service(settings, wait=True)
     slots = concurrency or settings.worker.concurrency
     metrics = Metrics()
     if settings.worker.metrics_port is not None:
