@@ -7,9 +7,6 @@ import logging
 from typing import Any
 
 from reportd.adapters.db import Store
-from reportd.adapters.db.idempotency import IdempotencyStore
-from reportd.adapters.db.ratelimits import RateCounterStore
-from reportd.adapters.db.webhooks import WebhookStore
 from reportd.adapters.sources.registry import build_source
 from reportd.adapters.storage.base import ArtifactStorage
 from reportd.adapters.storage.registry import build_storage
@@ -55,7 +52,7 @@ def build_service(settings: Settings) -> ReportService:
             lease_seconds=worker.lease_seconds,
             max_attempts=worker.max_attempts,
         ),
-        idempotency=IdempotencyStore(store.engine),
+        idempotency=store.idempotency,
         rate_limiter=build_rate_limiter(settings, store),
         webhooks=build_webhooks(settings, store),
     )
@@ -73,14 +70,14 @@ def build_rate_limiter(settings: Settings, store: Store) -> RateLimiter | None:
         key_creates=config.key_creates,
         key_reads=config.key_reads,
     )
-    return RateLimiter(policy, RateCounterStore(store.engine))
+    return RateLimiter(policy, store.rate_counters)
 
 
 def build_webhooks(settings: Settings, store: Store) -> WebhookService:
     """``[webhooks]``: subscriptions and deliveries in the metadata database."""
     config = settings.webhooks
     return WebhookService(
-        store=WebhookStore(store.engine),
+        store=store.webhooks,
         reports=store.reports,
         render=report_body,
         signing_secret=settings.signing_secret(),

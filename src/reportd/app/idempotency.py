@@ -13,12 +13,12 @@ The HTTP middleware (``reportd.entrypoints.api.idempotency``) and the store
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import orjson
 
 from reportd.domain.errors import Conflict, IdempotencyKeyReused, ValidationError
+from reportd.domain.idempotency import IdempotencyRecord, StoredResponse
 
 HEADER = "idempotency-key"
 REPLAYED_HEADER = "idempotent-replayed"
@@ -32,26 +32,6 @@ PURGE_INTERVAL_SECONDS = 60.0
 KEPT_HEADERS = ("content-type", "location", "content-disposition", "etag")
 # 4xx answers a retry may not reproduce: a key that starts working, a window that resets.
 NOT_KEPT = frozenset({401, 429})
-
-
-@dataclass(frozen=True, slots=True)
-class StoredResponse:
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class IdempotencyRecord:
-    """One remembered request; ``response`` is None while the first one still runs."""
-
-    scope: str
-    key: str
-    method: str
-    path: str
-    request_hash: str
-    created_at: datetime
-    response: StoredResponse | None = None
 
 
 def check_key(key: str) -> str:

@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from reportd.domain.errors import RateLimited
+from reportd.domain.limits import Limit
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -31,12 +32,6 @@ class Category(StrEnum):
     @classmethod
     def of_method(cls, method: str) -> Category:
         return cls.READS if method.upper() in READ_METHODS else cls.CREATES
-
-
-@dataclass(frozen=True, slots=True)
-class Limit:
-    bucket: str
-    limit: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
-from reportd.adapters.db.reports import ReportPage
-from reportd.adapters.db.schedules import ScheduleStore
 from reportd.domain.errors import ReportdError, ValidationError
 from reportd.domain.formats import Format
+from reportd.domain.listing import ReportPage
 from reportd.domain.models import Principal, Report, Schedule, Scope
 
 if TYPE_CHECKING:
+    from reportd.app.ports import ScheduleRepository
     from reportd.app.service import ReportService
 
 log = logging.getLogger("reportd.scheduler")
@@ -70,7 +70,7 @@ class ScheduleChanges:
 
 
 class ScheduleService:
-    def __init__(self, service: ReportService, store: ScheduleStore) -> None:
+    def __init__(self, service: ReportService, store: ScheduleRepository) -> None:
         self.service = service
         self.store = store
 

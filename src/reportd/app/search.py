@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from reportd.adapters.db.report_search import ReportSearchStore, ReportSelection
-from reportd.adapters.db.reports import ReportPage
 from reportd.domain.errors import ValidationError
 from reportd.domain.filters import (
     And,
@@ -42,6 +40,7 @@ from reportd.domain.filters import (
     parse_order_by,
 )
 from reportd.domain.formats import FieldType
+from reportd.domain.listing import ReportPage, ReportSelection
 from reportd.domain.models import Field, Principal, Scope
 from reportd.domain.states import ReportState
 
@@ -133,7 +132,7 @@ class ReportSearch:
 
     def __init__(self, service: ReportService) -> None:
         self._service = service
-        self._store = ReportSearchStore(service.store.engine)
+        self._store = service.store.search
 
     def search(self, principal: Principal, query: ReportSearchQuery) -> ReportPage:
         self._service.require(principal, Scope.REPORTS_READ)

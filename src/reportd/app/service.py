@@ -22,13 +22,12 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from reportd.adapters.db import Store
-from reportd.adapters.db.idempotency import IdempotencyStore
-from reportd.adapters.db.reports import Heartbeat, ReapResult, ReportPage, ReportQuery
 from reportd.adapters.sources.base import Source
 from reportd.adapters.storage.base import ArtifactStorage
 from reportd.adapters.storage.signing import LinkSigner
 from reportd.adapters.template_files import resolve_options
 from reportd.app.library import ReportLibrary
+from reportd.app.ports import IdempotencyRepository
 from reportd.app.ratelimits import RateLimiter
 from reportd.app.schedules import ScheduleService
 from reportd.app.search import ReportSearch
@@ -55,6 +54,8 @@ from reportd.domain.errors import (
 )
 from reportd.domain.filters import compile_filter, parse_order_by
 from reportd.domain.formats import Format, Packaging
+from reportd.domain.leases import Heartbeat, ReapResult
+from reportd.domain.listing import ReportPage, ReportQuery
 from reportd.domain.models import (
     ApiKey,
     Artifact,
@@ -134,7 +135,7 @@ class ReportService:
         link_ttl: int = 300,
         public_url: str | None = None,
         run_options: RunOptions | None = None,
-        idempotency: IdempotencyStore | None = None,
+        idempotency: IdempotencyRepository | None = None,
         rate_limiter: RateLimiter | None = None,
         webhooks: WebhookService | None = None,
     ) -> None:

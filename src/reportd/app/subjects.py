@@ -25,7 +25,6 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
-from reportd.adapters.db.subjects import SubjectIndex
 from reportd.adapters.template_files import resolve_options
 from reportd.domain.errors import NotFound, ValidationError
 from reportd.domain.filters import format_literal
@@ -121,7 +120,7 @@ class SubjectService:
 
     def __init__(self, service: ReportService) -> None:
         self.service = service
-        self.index = SubjectIndex(service.store.engine)
+        self.index = service.store.subjects
 
     def resolve(self, principal: Principal, template_id: str, key: str) -> SubjectKey:
         """The subject behind ``key``: a well-formed hash of a row the caller's tenant has."""

@@ -29,10 +29,10 @@ import httpx
 from reportd.domain.errors import Forbidden, InvalidSignature, ValidationError
 from reportd.domain.models import Principal, Report, Scope
 from reportd.domain.states import ReportState
+from reportd.domain.webhooks import ClaimedDelivery, DeliveryPage, Webhook
 
 if TYPE_CHECKING:
-    from reportd.adapters.db.reports import ReportStore
-    from reportd.adapters.db.webhooks import ClaimedDelivery, DeliveryPage, Webhook, WebhookStore
+    from reportd.app.ports import ReportRepository, WebhookRepository
 
 log = logging.getLogger("reportd.app.webhooks")
 
@@ -178,8 +178,8 @@ class WebhookService:
     def __init__(
         self,
         *,
-        store: WebhookStore,
-        reports: ReportStore,
+        store: WebhookRepository,
+        reports: ReportRepository,
         render: Callable[[Report], str],
         signing_secret: str,
         policy: DeliveryPolicy | None = None,
@@ -194,8 +194,6 @@ class WebhookService:
 
     def subscribe(self, principal: Principal, url: str, events: Sequence[str]) -> Webhook:
         """A new subscription; the returned record carries its ``secret`` (shown once)."""
-        from reportd.adapters.db.webhooks import Webhook
-
         _require(principal, Scope.REPORTS_WRITE)
         webhook = Webhook(
             id=str(uuid.uuid4()),

@@ -33,7 +33,7 @@ from reportd.domain.errors import Unavailable
 from reportd.domain.states import ReportState
 
 if TYPE_CHECKING:
-    from reportd.adapters.db.reports import ReportStore
+    from reportd.app.ports import WorkQueue
     from reportd.domain.models import Report
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
@@ -81,7 +81,7 @@ class Metrics:
         for final in ("true", "false"):  # exported as 0 before the first failure
             self.webhook_failures.labels(final)
 
-    def watch_queue(self, reports: ReportStore) -> None:
+    def watch_queue(self, reports: WorkQueue) -> None:
         """Queue depth and reports by state, read from the database on each scrape."""
         self.registry.register(QueueCollector(reports))
 
@@ -108,7 +108,7 @@ class QueueCollector(Collector):
     """Gauges computed from the reports table when scraped; ``reportd_database_up`` says
     whether the database answered (the other two are absent when it did not)."""
 
-    def __init__(self, reports: ReportStore) -> None:
+    def __init__(self, reports: WorkQueue) -> None:
         self.reports = reports
 
     def collect(self) -> Iterator[Metric]:

@@ -1,4 +1,7 @@
-"""Metadata and queue over SQLAlchemy: SQLite for the embedded default, PostgreSQL to scale out."""
+"""Metadata and queue over SQLAlchemy: SQLite for the embedded default, PostgreSQL to scale out.
+
+``Store`` implements the ``reportd.app.ports.Store`` port: one engine, one adapter per port.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,15 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, text
 
 from reportd.adapters.db.database import create_db_engine, migrate
+from reportd.adapters.db.idempotency import IdempotencyStore
+from reportd.adapters.db.queue import QueueStore
+from reportd.adapters.db.ratelimits import RateCounterStore
+from reportd.adapters.db.report_search import ReportSearchStore
 from reportd.adapters.db.reports import ReportStore
 from reportd.adapters.db.schedules import ScheduleStore
+from reportd.adapters.db.subjects import SubjectIndex
 from reportd.adapters.db.tenants import TenantStore
+from reportd.adapters.db.webhooks import WebhookStore
 from reportd.domain.errors import Unavailable
 
 
@@ -17,17 +26,33 @@ from reportd.domain.errors import Unavailable
 class Store:
     engine: Engine
     reports: ReportStore
+    queue: QueueStore
     tenants: TenantStore
     schedules: ScheduleStore
+    webhooks: WebhookStore
+    idempotency: IdempotencyStore
+    rate_counters: RateCounterStore
+    search: ReportSearchStore
+    subjects: SubjectIndex
 
     @classmethod
     def connect(cls, url: str, *, pool_size: int = 10) -> Store:
-        engine = create_db_engine(url, pool_size=pool_size)
+        return cls.over(create_db_engine(url, pool_size=pool_size))
+
+    @classmethod
+    def over(cls, engine: Engine) -> Store:
+        """Every adapter over one engine (they share its pool)."""
         return cls(
             engine=engine,
             reports=ReportStore(engine),
+            queue=QueueStore(engine),
             tenants=TenantStore(engine),
             schedules=ScheduleStore(engine),
+            webhooks=WebhookStore(engine),
+            idempotency=IdempotencyStore(engine),
+            rate_counters=RateCounterStore(engine),
+            search=ReportSearchStore(engine),
+            subjects=SubjectIndex(engine),
         )
 
     def migrate(self) -> None:
@@ -44,4 +69,15 @@ class Store:
         self.engine.dispose()
 
 
-__all__ = ["ReportStore", "ScheduleStore", "Store", "TenantStore"]
+__all__ = [
+    "IdempotencyStore",
+    "QueueStore",
+    "RateCounterStore",
+    "ReportSearchStore",
+    "ReportStore",
+    "ScheduleStore",
+    "Store",
+    "SubjectIndex",
+    "TenantStore",
+    "WebhookStore",
+]

@@ -17,13 +17,8 @@ from sqlalchemy import Connection, Engine, and_, delete, select, update
 from reportd.adapters.db.database import write_transaction
 from reportd.adapters.db.schema import idempotency_keys as keys
 from reportd.adapters.db.upsert import dialect_insert
-from reportd.app.idempotency import (
-    PURGE_INTERVAL_SECONDS,
-    IdempotencyRecord,
-    StoredResponse,
-    is_reclaimable,
-    purge_before,
-)
+from reportd.app.idempotency import PURGE_INTERVAL_SECONDS, is_reclaimable, purge_before
+from reportd.domain.idempotency import IdempotencyRecord, StoredResponse
 
 
 def _now() -> datetime:

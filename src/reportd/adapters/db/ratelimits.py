@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, delete, select
 from reportd.adapters.db.database import read_transaction, write_transaction
 from reportd.adapters.db.schema import rate_counters as counters
 from reportd.adapters.db.upsert import dialect_insert
-from reportd.app.ratelimits import Limit
+from reportd.domain.limits import Limit
 
 PURGE_INTERVAL_SECONDS = 60.0
 

@@ -8,7 +8,6 @@ so every value in it is a bound parameter. Rows are always limited to one tenant
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -16,38 +15,17 @@ from sqlalchemy import Engine, and_, bindparam, func, or_, select, text
 from sqlalchemy.sql import ColumnElement
 
 from reportd.adapters.db.database import read_transaction
-from reportd.adapters.db.reports import (
-    ReportPage,
-    ReportStore,
-    _decode_cursor,
-    _encode_cursor,
-    _report,
-)
+from reportd.adapters.db.rows import report_of, with_artifacts
 from reportd.adapters.db.schema import UTCDateTime, reports
 from reportd.domain.filters import SqlFragment
-
-
-@dataclass(frozen=True, slots=True)
-class ReportSelection:
-    """Which reports of a tenant, in what order, which page.
-
-    ``order`` holds column names with True for descending; empty means newest first, the only
-    order a ``cursor`` can page (keyset on created_at, id).
-    """
-
-    tenant_id: str
-    where: SqlFragment = field(default_factory=lambda: SqlFragment("", {}))
-    order: tuple[tuple[str, bool], ...] = ()
-    offset: int = 0
-    limit: int = 100
-    cursor: str | None = None
-    count_only: bool = False
+from reportd.domain.listing import ReportPage, ReportSelection, decode_cursor, encode_cursor
 
 
 class ReportSearchStore:
+    """The ``ReportSearchRepository`` port over SQLite or PostgreSQL."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._reports = ReportStore(engine)  # its artifact loading, shared, not repeated
 
     def search(self, selection: ReportSelection) -> ReportPage:
         conditions = [reports.c.tenant_id == selection.tenant_id]
@@ -62,13 +40,13 @@ class ReportSearchStore:
             query = query.order_by(*_ordering(selection.order))
             query = query.offset(selection.offset).limit(selection.limit + 1)
             rows = conn.execute(query).mappings().all()
-            page = [_report(row) for row in rows[: selection.limit]]
-            found = self._reports._with_artifacts(conn, page)
+            page = [report_of(row) for row in rows[: selection.limit]]
+            found = with_artifacts(conn, page)
         more = len(rows) > selection.limit and not selection.order
         return ReportPage(
             results=found,
             total_count=total,
-            next_cursor=_encode_cursor(found[-1]) if more else None,
+            next_cursor=encode_cursor(found[-1]) if more else None,
         )
 
 
@@ -88,7 +66,7 @@ def _where(fragment: SqlFragment) -> ColumnElement[bool]:
 def _after(cursor: str | None) -> Sequence[ColumnElement[bool]]:
     if not cursor:
         return ()
-    created_at, last_id = _decode_cursor(cursor)
+    created_at, last_id = decode_cursor(cursor)
     return (
         or_(
             reports.c.created_at < created_at,

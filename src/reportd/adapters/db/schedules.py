@@ -16,7 +16,7 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from reportd.adapters.db.database import notify_queue, read_transaction, write_transaction
-from reportd.adapters.db.reports import report_row
+from reportd.adapters.db.rows import report_row
 from reportd.adapters.db.schema import reports, schedules
 from reportd.domain.errors import ScheduleNotFound
 from reportd.domain.formats import Format, Packaging

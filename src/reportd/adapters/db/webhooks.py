@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,56 +21,17 @@ from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, sele
 from reportd.adapters.db.database import read_transaction, write_transaction
 from reportd.adapters.db.schema import reports, webhook_deliveries, webhooks
 from reportd.domain.errors import NotFound, ReportNotFound
+from reportd.domain.webhooks import (
+    DELIVERED,
+    FAILED,
+    PENDING,
+    ClaimedDelivery,
+    Delivery,
+    DeliveryPage,
+    Webhook,
+)
 
-PENDING = "pending"
-DELIVERED = "delivered"
-FAILED = "failed"
 _ERROR_CHARS = 500
-
-
-@dataclass(frozen=True, slots=True)
-class Webhook:
-    """A tenant's subscription; ``secret`` signs its deliveries and leaves the API once."""
-
-    id: str
-    tenant_id: str
-    url: str
-    events: tuple[str, ...]
-    secret: str
-    enabled: bool = True
-    created_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One event for one URL; ``webhook_id`` None means the report's own ``callback_url``."""
-
-    id: str
-    tenant_id: str
-    webhook_id: str | None
-    report_id: str
-    event: str
-    url: str
-    payload: str
-    state: str
-    attempts: int
-    next_attempt_at: datetime | None
-    last_status: int | None
-    last_error: str | None
-    created_at: datetime
-    delivered_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedDelivery:
-    delivery: Delivery
-    secret: str | None  # the subscription's; None for a callback or a deleted subscription
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryPage:
-    results: list[Delivery]
-    total_count: int
 
 
 def _now() -> datetime:

@@ -39,7 +39,7 @@ def create_app(
     service = service or build_service(settings)
     slots = settings.worker.concurrency if workers is None else workers
     metrics = Metrics()
-    metrics.watch_queue(service.store.reports)
+    metrics.watch_queue(service.store.queue)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

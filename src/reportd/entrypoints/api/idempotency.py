@@ -18,9 +18,10 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reportd.adapters.db.idempotency import IdempotencyStore
 from reportd.app import idempotency as rules
+from reportd.app.ports import IdempotencyRepository
 from reportd.domain.errors import ReportdError
+from reportd.domain.idempotency import IdempotencyRecord, StoredResponse
 from reportd.entrypoints.api.auth import key_from_headers
 from reportd.entrypoints.api.errors import error_response
 
@@ -34,7 +35,7 @@ class _Claim:
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, *, store: IdempotencyStore) -> None:
+    def __init__(self, app: ASGIApp, *, store: IdempotencyRepository) -> None:
         self.app = app
         self.store = store
 
@@ -57,7 +58,7 @@ class IdempotencyMiddleware:
     ) -> None:
         rules.check_key(key)
         body = await _read_body(receive)
-        record = rules.IdempotencyRecord(
+        record = IdempotencyRecord(
             scope=rules.credential_scope(credential),
             key=key,
             method=scope["method"],
@@ -96,7 +97,7 @@ class _Captured:
     async def send(self, message: Message) -> None:
         self.messages.append(message)
 
-    def response(self) -> rules.StoredResponse | None:
+    def response(self) -> StoredResponse | None:
         start = next((m for m in self.messages if m["type"] == "http.response.start"), None)
         if start is None:
             return None
@@ -104,14 +105,14 @@ class _Captured:
         body = b"".join(
             m.get("body", b"") for m in self.messages if m["type"] == "http.response.body"
         )
-        return rules.StoredResponse(start["status"], rules.kept_headers(headers), body)
+        return StoredResponse(start["status"], rules.kept_headers(headers), body)
 
     async def flush(self, send: Send) -> None:
         for message in self.messages:
             await send(message)
 
 
-async def _replay(response: rules.StoredResponse, send: Send) -> None:
+async def _replay(response: StoredResponse, send: Send) -> None:
     headers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in response.headers]
     headers += [
         (b"content-length", str(len(response.body)).encode()),

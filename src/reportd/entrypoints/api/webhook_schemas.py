@@ -7,8 +7,8 @@ from datetime import datetime
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from reportd.adapters.db.webhooks import Delivery, Webhook
 from reportd.domain.models import Report
+from reportd.domain.webhooks import Delivery, Webhook
 from reportd.entrypoints.api.schemas import ReportPublic
 
 

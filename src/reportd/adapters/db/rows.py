@@ -1,0 +1,154 @@
+"""Rows of the reports and artifacts tables to domain records and back, shared by every store.
+
+``load_report`` and ``with_artifacts`` are the one way a report is read, so the report store,
+the queue, the search and the schedules all hand back the same record for the same row.
+"""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+from sqlalchemy.sql import Select
+
+from reportd.adapters.db.schema import artifacts, reports
+from reportd.domain.errors import ReportNotFound
+from reportd.domain.formats import Format, Packaging
+from reportd.domain.models import Artifact, Progress, Report, ReportError
+from reportd.domain.states import ReportState
+
+
+def load_report(conn: Connection, report_id: str, tenant_id: str | None) -> Report:
+    """The report with its artifacts; another tenant's report is not found."""
+    query: Select[Any] = select(reports).where(reports.c.id == report_id)
+    if tenant_id is not None:
+        query = query.where(reports.c.tenant_id == tenant_id)
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        raise ReportNotFound(f"report {report_id!r} not found")
+    return with_artifacts(conn, [report_of(row)])[0]
+
+
+def with_artifacts(conn: Connection, found: builtins.list[Report]) -> builtins.list[Report]:
+    """The same reports, each carrying its artifacts (one query for all of them)."""
+    if not found:
+        return found
+    ids = [r.id for r in found]
+    rows = conn.execute(
+        select(artifacts)
+        .where(artifacts.c.report_id.in_(ids))
+        .order_by(artifacts.c.report_id, artifacts.c.id)
+    ).mappings()
+    by_report: dict[str, list[Artifact]] = {}
+    for row in rows:
+        by_report.setdefault(row["report_id"], []).append(_artifact(row))
+    return [r.evolve(artifacts=tuple(by_report.get(r.id, ()))) for r in found]
+
+
+def report_row(report: Report) -> dict[str, Any]:
+    return {
+        "id": report.id,
+        "tenant_id": report.tenant_id,
+        "template_id": report.template_id,
+        "name": report.name,
+        "state": report.state.value,
+        "options": dict(report.options),
+        "fields": list(report.fields),
+        "filter": report.filter,
+        "order_by": list(report.order_by),
+        "formats": [f.value for f in report.formats],
+        "packaging": report.packaging.value,
+        "zip_password": report.zip_password,
+        "storage_id": report.storage_id,
+        "rows": report.progress.rows,
+        "total_rows": report.progress.total_rows,
+        "created_by": report.created_by,
+        "schedule_id": report.schedule_id,
+        "callback_url": report.callback_url,
+        "expires_in": report.expires_in,
+        "created_at": report.created_at,
+        "started_at": report.started_at,
+        "finished_at": report.finished_at,
+        "expires_at": report.expires_at,
+        "error_code": report.error.code if report.error else None,
+        "error_message": report.error.message if report.error else None,
+        "attempts": report.attempts,
+        "cancel_requested": report.cancel_requested,
+        "scheduled_for": report.scheduled_for,
+        "dedup_key": report.dedup_key,
+        "subject": report.subject,
+        "data_key": report.data_key,
+    }
+
+
+def report_of(row: Any) -> Report:
+    error = None
+    if row["error_code"]:
+        error = ReportError(code=row["error_code"], message=row["error_message"] or "")
+    return Report(
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        template_id=row["template_id"],
+        name=row["name"],
+        state=ReportState(row["state"]),
+        formats=tuple(Format(f) for f in row["formats"]),
+        fields=tuple(row["fields"]),
+        options=row["options"],
+        filter=row["filter"],
+        order_by=tuple(row["order_by"]),
+        packaging=Packaging(row["packaging"]),
+        zip_password=row["zip_password"],
+        storage_id=row["storage_id"],
+        progress=Progress(rows=row["rows"], total_rows=row["total_rows"]),
+        created_by=row["created_by"],
+        schedule_id=row["schedule_id"],
+        callback_url=row["callback_url"],
+        expires_in=row["expires_in"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        expires_at=row["expires_at"],
+        error=error,
+        attempts=row["attempts"],
+        cancel_requested=bool(row["cancel_requested"]),
+        scheduled_for=row["scheduled_for"],
+        dedup_key=row["dedup_key"],
+        subject=row["subject"],
+        data_key=row["data_key"],
+    )
+
+
+def artifact_row(artifact: Artifact, now: datetime) -> dict[str, Any]:
+    return {
+        "report_id": artifact.report_id,
+        "format": artifact.format.value,
+        "packaging": artifact.packaging.value,
+        "part": artifact.part,
+        "filename": artifact.filename,
+        "mime_type": artifact.mime_type,
+        "size": artifact.size,
+        "sha256": artifact.sha256,
+        "storage_key": artifact.storage_key,
+        "rows": artifact.rows,
+        "zip_password": artifact.zip_password,
+        "created_at": now,
+    }
+
+
+def _artifact(row: Any) -> Artifact:
+    return Artifact(
+        report_id=row["report_id"],
+        format=Format(row["format"]),
+        packaging=Packaging(row["packaging"]),
+        filename=row["filename"],
+        mime_type=row["mime_type"],
+        size=row["size"],
+        sha256=row["sha256"],
+        storage_key=row["storage_key"],
+        part=row["part"],
+        rows=row["rows"],
+        zip_password=row["zip_password"],
+        created_at=row["created_at"],
+    )
