@@ -28,6 +28,7 @@ from reportd.domain.naming import artifact_filename
 from reportd.domain.query import build_report_query
 from reportd.generation.formats.base import WriteContext
 from reportd.generation.formats.packaging import package
+from reportd.generation.formats.registry import writer_class
 from reportd.generation.formats.schema import canonical_schema, conform
 from reportd.generation.outputs import FormatOutput, WrittenPart
 
@@ -174,14 +175,15 @@ def _write_all(
     try:
         chain = itertools.chain([first], batches) if first is not None else iter(())
         batch: pa.RecordBatch
+        step = _rows_per_step(spec.formats)
         for batch in chain:
-            control.check()
-            conformed = conform(batch, schema)
-            for output in outputs:
-                output.write(conformed)
-            if kept is not None:
-                kept.write(conformed)
-            control.rows += conformed.num_rows
+            for rows in _steps(conform(batch, schema), step):
+                control.check()
+                for output in outputs:
+                    output.write(rows)
+                if kept is not None:
+                    kept.write(rows)
+                control.rows += rows.num_rows
         control.check()
         parts = [part for output in outputs for part in output.close()]
     except BaseException:
@@ -195,6 +197,25 @@ def _write_all(
         control.total_rows = control.rows
     files = _finish_files(spec, parts, workdir, compresslevel)
     return RunResult(files=files, kept_data=kept.path if kept is not None else None)
+
+
+def _rows_per_step(formats: Sequence[Format]) -> int | None:
+    """The smallest step any requested writer asks for: the slowest writer sets the pace."""
+    steps = [
+        step
+        for fmt in formats
+        if fmt is not Format.ZIP and (step := writer_class(fmt).rows_per_step) is not None
+    ]
+    return min(steps, default=None)
+
+
+def _steps(batch: pa.RecordBatch, step: int | None) -> Iterator[pa.RecordBatch]:
+    """``batch`` in zero-copy slices of ``step`` rows (the whole batch when step is None)."""
+    if step is None or batch.num_rows <= step:
+        yield batch
+        return
+    for offset in range(0, batch.num_rows, step):
+        yield batch.slice(offset, step)
 
 
 def _open_outputs(

@@ -37,6 +37,9 @@ class WriteContext:
 
 class FormatWriter(ABC):
     format: ClassVar[Format]
+    # Slow writers (PDF, XLSX) take their rows in steps of this many, so that progress moves
+    # and a cancel or timeout is seen within a fraction of a second of work; None: whole batches.
+    rows_per_step: ClassVar[int | None] = None
 
     def __init__(self, path: Path, schema: pa.Schema, context: WriteContext) -> None:
         self.path = path

@@ -58,6 +58,7 @@ _NUMBER_WIDTH = 12  # Excel's General format shows about 11 characters of a numb
 
 class XlsxWriter(FormatWriter):
     format = Format.XLSX
+    rows_per_step = 16_384  # well under a second of cells
 
     def __init__(
         self,

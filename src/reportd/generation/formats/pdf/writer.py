@@ -24,6 +24,7 @@ from reportd.generation.formats.pdf.table import Table
 
 class PdfWriter(FormatWriter):
     format = Format.PDF
+    rows_per_step = 512  # about 0.2 s of table drawing
 
     def __init__(self, path: Path, schema: pa.Schema, context: WriteContext) -> None:
         super().__init__(path, schema, context)
