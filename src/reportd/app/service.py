@@ -67,6 +67,7 @@ from reportd.domain.models import (
     Template,
     Tenant,
 )
+from reportd.domain.naming import artifact_filename
 from reportd.domain.states import ReportState
 from reportd.generation.formats.packaging import generate_password
 from reportd.generation.formats.registry import available_formats
@@ -683,20 +684,33 @@ class ReportService:
         self,
         tenant_id: str,
         request: ReportRequest,
-        output: Path,
+        workdir: Path,
         control: RunControl | None = None,
-    ) -> OutputFile:
-        """One report written to ``output`` through the same pipeline the workers run."""
+    ) -> list[OutputFile]:
+        """One report through the same pipeline the workers run: every file, parts included.
+
+        The files are left in ``workdir`` under their own names; placing them is the caller's
+        business (``reportd export`` names them after ``--output``).
+        """
         report = self.validate_request(tenant_id, request)
         template = self.template(report.template_id)
         control = control or RunControl(deadline=time.time() + template.timeout)
-        workdir = Path(tempfile.mkdtemp(prefix="reportd-export-", dir=output.parent))
-        try:
-            produced = self._generate(report, workdir, control).files[0]
-            shutil.move(produced.path, output)
-            return produced
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+        return self._generate(report, workdir, control).files
+
+    def export_names(self, tenant_id: str, request: ReportRequest) -> list[str]:
+        """The file names an export of ``request`` starts with (before it knows its parts)."""
+        report = self.validate_request(tenant_id, request)
+        template = self.template(report.template_id)
+        split = template.max_rows_per_file is not None or template.max_bytes_per_file is not None
+        today = datetime.now(UTC).date()
+        names = []
+        for fmt in report.formats:
+            name = artifact_filename(template.file_stem, today, fmt.extension, 1 if split else None)
+            if report.packaging is not Packaging.NONE:
+                stem = name.rsplit(".", 1)[0]
+                name = f"{stem}.{report.packaging.wrap_extension(fmt.extension)}"
+            names.append(name)
+        return names
 
     def iter_file(
         self, download: Download, start: int = 0, end: int | None = None

@@ -266,11 +266,26 @@ def export(
     ] = "none",
     zip_password: Annotated[str | None, typer.Option(envvar="REPORTD_EXPORT_ZIP_PASSWORD")] = None,
     output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="File to write.", envvar="REPORTD_EXPORT_OUTPUT"),
+        str | None,  # a str, not a Path: a trailing / is what says "a folder"
+        typer.Option(
+            "--output",
+            "-o",
+            help="A file, or a folder (an existing one, or ending in /) for the server's names. "
+            "Parts of a split file are numbered after it. Default: the current folder.",
+            envvar="REPORTD_EXPORT_OUTPUT",
+        ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite files that exist.", envvar="REPORTD_FORCE")
+    ] = False,
 ) -> None:
-    """One report, in process, no server: the same pipeline the workers run."""
+    """One report, in process, no server: the same pipeline the workers run.
+
+    Exit codes: 0 written; 1 the report failed or would overwrite a file (its code is
+    printed); 2 bad flags or configuration; 130 interrupted (nothing is left behind).
+    """
+    from reportd.entrypoints.cli.export import run_export
+
     settings = _settings(config, data_dir=data_dir)
     service = _service(settings, metadata=False)
     request = ReportRequest(
@@ -283,20 +298,12 @@ def export(
         packaging=packaging,
         zip_password=zip_password,
     )
-    started = time.perf_counter()
     try:
-        target = output or Path.cwd() / "export.tmp"
-        produced = service.export(tenant, request, target)
-        if output is None:
-            final = Path.cwd() / produced.filename
-            target.replace(final)
-            target = final
+        run_export(service, tenant, request, output, force=force, console=err)
     except ReportdError as exc:
         _fail(exc)
     finally:
         service.close()
-    took = time.perf_counter() - started
-    err.print(f"wrote {target} ({produced.rows} rows, {produced.size} bytes) in {took:.3f} s")
 
 
 @app.command()
