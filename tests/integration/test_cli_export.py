@@ -34,7 +34,8 @@ def world(tmp_path: Path) -> Path:
     (tmp_path / "templates" / "ledger.yaml").write_text(SPLIT_TEMPLATE)
     with duckdb.connect(str(tmp_path / "books.duckdb")) as con:
         con.execute(
-            f"CREATE TABLE ledger AS SELECT i AS entry_id, i / 100.0 AS amount FROM range({ROWS}) r(i)"
+            "CREATE TABLE ledger AS SELECT i AS entry_id, i / 100.0 AS amount "
+            f"FROM range({ROWS}) r(i)"
         )
     config = tmp_path / "reportd.toml"
     config.write_text(
