@@ -33,6 +33,24 @@ class ServerSettings(BaseModel):
     public_url: str | None = None
     secret: str | None = None
     link_ttl: int = Field(default=300, ge=1, le=7 * 86_400)
+    # `reportd serve`: HTTP processes sharing the port (one per core); 1 serves in-process.
+    processes: int = Field(default=1, ge=1, le=64)
+    # Report worker processes `reportd serve` runs beside N > 1 HTTP processes (None: one,
+    # 0: none, e.g. when reportd-worker@ units run them). Ignored with one HTTP process,
+    # whose worker slots run inside it (the embedded default).
+    worker_processes: int | None = Field(default=None, ge=0, le=64)
+    # Seconds open requests (SSE streams too) get to finish on SIGTERM.
+    graceful_timeout: float = Field(default=30.0, ge=0, le=3600)
+    # /metrics: a bearer token it requires, and/or "HOST:PORT" to serve it there instead of on
+    # the API port (HTTP process i listens on PORT + i; see docs/deploy.md).
+    metrics_token: str | None = None
+    metrics_listen: str | None = None
+
+    @model_validator(mode="after")
+    def _check_metrics_listen(self) -> ServerSettings:
+        if self.metrics_listen is not None:
+            metrics_address(self.metrics_listen)
+        return self
 
 
 class DatabaseSettings(BaseModel):
@@ -214,6 +232,14 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def metrics_address(listen: str) -> tuple[str, int]:
+    """``"HOST:PORT"`` (``[::1]:PORT`` for IPv6) as a host and a port, or a ValueError."""
+    host, sep, port = listen.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"metrics_listen must be HOST:PORT, not {listen!r}")
+    return host.strip("[]"), int(port)
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:

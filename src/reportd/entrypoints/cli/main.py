@@ -20,6 +20,7 @@ from reportd.app.service import ReportService
 from reportd.config import Settings, load_settings
 from reportd.domain.errors import ReportdError
 from reportd.domain.models import ReportRequest
+from reportd.entrypoints.cli.config_commands import config_app
 
 app = typer.Typer(
     name="reportd",
@@ -33,6 +34,7 @@ templates_app = typer.Typer(help="Inspect and validate templates.", no_args_is_h
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(keys_app, name="keys")
 app.add_typer(templates_app, name="templates")
+app.add_typer(config_app, name="config")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
