@@ -6,15 +6,22 @@ STAMP := $(VENV)/.installed
 
 .PHONY: venv demo test lint typecheck bench clean
 
+RUNTIME := $(VENV)/.installed-runtime
+
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# make demo needs only what reportd runs on; make test adds the dev tools on top.
+$(RUNTIME): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[s3]'
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -e '.[dev,s3]'
 	touch $(STAMP)
 
-demo: venv
+demo: $(RUNTIME)
 	$(BIN)/reportd demo
 
 test: venv

@@ -78,7 +78,7 @@ def _session(url: str, api_key: str | None) -> Iterator[Client]:
 
 
 def _fail(code: str, message: str, details: Any = None) -> None:
-    typer.echo(f"error: {code}: {message}", err=True)
+    typer.echo(f"error {code}: {message}", err=True)
     if details:
         typer.echo(f"details: {json.dumps(details, ensure_ascii=False)}", err=True)
     raise typer.Exit(1)

@@ -31,6 +31,26 @@ app = typer.Typer(
 tenants_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 templates_app = typer.Typer(help="Inspect and validate templates.", no_args_is_help=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from reportd import __version__
+
+        typer.echo(f"reportd {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Self-hosted, multi-tenant, asynchronous report service."""
+
+
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(keys_app, name="keys")
 app.add_typer(templates_app, name="templates")
@@ -54,8 +74,23 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
     except ReportdError as exc:
         _fail(exc)
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        err.print(f"[red]configuration error:[/red] {escape(str(exc))}")
+        err.print(f"[red]error[/red] [bold]configuration_error[/bold]: {escape(str(exc))}")
         raise typer.Exit(2) from exc
+
+
+def _table(*columns: str) -> Table:
+    """A table that wraps long values instead of cutting them: ids and keys are copied from it."""
+    table = Table()
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def _print_json(rows: list[dict[str, Any]]) -> None:
+    sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 def _fail(exc: ReportdError) -> NoReturn:
@@ -228,7 +263,10 @@ def _options(pairs: list[str]) -> dict[str, Any]:
     for pair in pairs:
         name, sep, raw = pair.partition("=")
         if not sep or not name:
-            err.print(f"[red]--option takes name=value, not {escape(repr(pair))}[/red]")
+            err.print(
+                "[red]error[/red] [bold]validation_error[/bold]: "
+                f"--option takes name=value, not {escape(repr(pair))}"
+            )
             raise typer.Exit(2)
         try:
             options[name] = json.loads(raw)
@@ -359,13 +397,22 @@ def tenants_create(
 
 
 @tenants_app.command("list")
-def tenants_list(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
+def tenants_list(
+    config: ConfigOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False
+) -> None:
     """List tenants."""
     service = _service(_settings(config, data_dir=data_dir))
-    table = Table("id", "name", "features")
-    for tenant in service.store.tenants.list_tenants():
-        table.add_row(tenant.id, tenant.name, ",".join(sorted(tenant.features)))
+    rows: list[dict[str, Any]] = [
+        {"id": t.id, "name": t.name, "features": sorted(t.features)}
+        for t in service.store.tenants.list_tenants()
+    ]
     service.close()
+    if as_json:
+        _print_json(rows)
+        return
+    table = _table("id", "name", "features")
+    for row in rows:
+        table.add_row(row["id"], row["name"], ",".join(row["features"]))
     out.print(table)
 
 
@@ -396,19 +443,33 @@ def keys_list(
     tenant: Annotated[str, typer.Option(help="Tenant id.", envvar="REPORTD_TENANT")],
     config: ConfigOpt = None,
     data_dir: DataDirOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """List a tenant's keys (never their secrets)."""
     service = _service(_settings(config, data_dir=data_dir))
-    table = Table("id", "name", "scopes", "created", "revoked")
-    for key in service.store.tenants.list_keys(tenant):
-        table.add_row(
-            key.id,
-            key.name,
-            ",".join(sorted(key.scopes)),
-            str(key.created_at),
-            str(key.revoked_at or ""),
-        )
+    rows: list[dict[str, Any]] = [
+        {
+            "id": key.id,
+            "name": key.name,
+            "scopes": sorted(key.scopes),
+            "created_at": key.created_at,
+            "revoked_at": key.revoked_at,
+        }
+        for key in service.store.tenants.list_keys(tenant)
+    ]
     service.close()
+    if as_json:
+        _print_json(rows)
+        return
+    table = _table("id", "name", "scopes", "created", "revoked")
+    for row in rows:
+        table.add_row(
+            row["id"],
+            row["name"],
+            ",".join(row["scopes"]),
+            str(row["created_at"]),
+            str(row["revoked_at"] or ""),
+        )
     out.print(table)
 
 
@@ -430,7 +491,9 @@ def keys_revoke(
 
 
 @templates_app.command("list")
-def templates_list(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
+def templates_list(
+    config: ConfigOpt = None, data_dir: DataDirOpt = None, as_json: JsonOpt = False
+) -> None:
     """List the templates the configuration loads."""
     from reportd.adapters.template_files import load_templates
 
@@ -439,14 +502,23 @@ def templates_list(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> Non
         found = load_templates(settings.template_dirs())
     except ReportdError as exc:
         _fail(exc)
-    table = Table("id", "name", "source", "formats", "fields")
-    for template in sorted(found.values(), key=lambda t: t.id):
+    rows: list[dict[str, Any]] = [
+        {
+            "id": template.id,
+            "name": template.name,
+            "source": template.source,
+            "formats": [f.value for f in template.formats],
+            "fields": [f.name for f in template.fields],
+        }
+        for template in sorted(found.values(), key=lambda t: t.id)
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    table = _table("id", "name", "source", "formats", "fields")
+    for row in rows:
         table.add_row(
-            template.id,
-            template.name,
-            template.source,
-            ",".join(f.value for f in template.formats),
-            str(len(template.fields)),
+            row["id"], row["name"], row["source"], ",".join(row["formats"]), str(len(row["fields"]))
         )
     out.print(table)
 
@@ -467,7 +539,7 @@ def templates_show(
     except ReportdError as exc:
         _fail(exc)
     if template_id not in found:
-        err.print(f"[red]error[/red] [bold]template_not_found[/bold]: {template_id!r}")
+        err.print(f"[red]error[/red] [bold]template_not_found[/bold]: no template {template_id!r}")
         raise typer.Exit(1)
     sys.stdout.write(TemplatePublic.of(found[template_id]).model_dump_json(indent=2) + "\n")
 

@@ -148,10 +148,11 @@ def _run_jobs(
 
 
 def _print_table(made: list[dict[str, Any]], console: Console) -> None:
+    """A table that wraps, never cuts; what must be copied (passwords) follows it whole."""
     table = Table(title="What the demo made", expand=False)
-    for column in ("report", "template", "file", "rows", "bytes", "sha256", "zip password"):
+    for column in ("report", "template", "file", "rows", "bytes", "sha256"):
         table.add_column(
-            column, no_wrap=True, justify="right" if column in ("rows", "bytes") else "left"
+            column, overflow="fold", justify="right" if column in ("rows", "bytes") else "left"
         )
     for item in made:
         artifact, report = item["artifact"], item["report"]
@@ -162,6 +163,9 @@ def _print_table(made: list[dict[str, Any]], console: Console) -> None:
             f"{report['progress']['rows']:,}",
             f"{artifact['size']:,}",
             artifact["sha256"][:12],
-            report.get("zip_password") or "",
         )
     console.print(table)
+    for item in made:
+        password = item["report"].get("zip_password")
+        if password:
+            console.print(f"zip password of {item['path']}: {password}", soft_wrap=True)
