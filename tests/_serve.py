@@ -3,7 +3,9 @@
 ``python tests/_serve.py serve --config C --data-dir D --workers N --info-file F``
 binds 127.0.0.1 on a free port itself (no race between choosing a port and using it),
 migrates, creates the tenant and an admin key through the service, writes
-``{"url", "admin_key", "tenant", "pid"}`` to ``F`` (atomically) and serves until killed.
+``{"url", "admin_key", "tenant", "pid"}`` to ``F`` (atomically) and serves until killed;
+with ``[grpc] listen`` set, ``F`` is written once the app has started and adds ``"grpc"``, the
+``HOST:PORT`` the gRPC door bound.
 
 ``python tests/_serve.py key --config C --data-dir D --tenant T --name N --scopes a,b``
 prints a new key for a running server's database (creating the tenant if needed):
@@ -20,6 +22,7 @@ import json
 import os
 import socket
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +68,32 @@ def serve(args: argparse.Namespace) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
+    # The bound port, for what builds links from settings (the gRPC door's download URLs).
+    settings = settings.model_copy(
+        update={"server": settings.server.model_copy(update={"port": port})}
+    )
     app = create_app(settings, service=service, workers=args.workers)
     config = uvicorn.Config(app, log_level=args.log_level, lifespan="on")
     info = {"url": f"http://127.0.0.1:{port}", "admin_key": secret, "tenant": args.tenant}
-    _write_info(Path(args.info_file), {**info, "pid": os.getpid()})
+    info_file = Path(args.info_file)
+    if settings.grpc.listen is None:
+        _write_info(info_file, {**info, "pid": os.getpid()})
+    else:
+        _write_info_once_started(app, info_file, {**info, "pid": os.getpid()})
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _write_info_once_started(app: Any, path: Path, info: dict[str, Any]) -> None:
+    """With ``[grpc] listen`` (port 0: any), the info names the port the app's start bound."""
+    started = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(running: Any) -> AsyncIterator[Any]:
+        async with started(running) as state:
+            _write_info(path, {**info, "grpc": running.state.grpc.target})
+            yield state
+
+    app.router.lifespan_context = lifespan
 
 
 def make_key(args: argparse.Namespace) -> None:

@@ -141,6 +141,7 @@ class RunningServer:
     env: dict[str, str]
     process: subprocess.Popen[bytes]
     _log: IO[bytes] = field(repr=False)
+    grpc_target: str | None = None  # "127.0.0.1:PORT" when the config sets [grpc] listen
 
     def make_key(
         self,
@@ -249,6 +250,7 @@ def start_server(
         env=full_env,
         process=process,
         _log=log,
+        grpc_target=info.get("grpc"),
     )
 
 

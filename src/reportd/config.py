@@ -123,6 +123,23 @@ class RateLimitSettings(BaseModel):
     key_reads: int | None = Field(default=None, ge=0)
 
 
+class GrpcSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    """``[grpc]``: the SpaceONE gRPC door (``reportd.entrypoints.grpc``), off unless ``listen``."""
+
+    # "HOST:PORT" (":PORT" is 127.0.0.1, "[::1]:PORT" IPv6; PORT 0 picks a free one).
+    listen: str | None = None
+    max_workers: int = Field(default=8, ge=1, le=256)  # calls served at once
+    grace: float = Field(default=5.0, ge=0, le=3600)  # seconds open calls get on shutdown
+
+    @model_validator(mode="after")
+    def _check_listen(self) -> GrpcSettings:
+        if self.listen is not None:
+            grpc_address(self.listen)
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="REPORTD_", env_nested_delimiter="__", extra="forbid"
@@ -139,6 +156,7 @@ class Settings(BaseSettings):
     dialects: DialectSettings = DialectSettings()
     webhooks: WebhookSettings = WebhookSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
+    grpc: GrpcSettings = GrpcSettings()
     demo: bool | None = None  # None: load the demo when nothing else is configured
 
     @classmethod
@@ -215,6 +233,13 @@ class Settings(BaseSettings):
                 f"refusing to listen on {self.server.host} without [server] secret: "
                 "set REPORTD_SERVER__SECRET or bind to 127.0.0.1"
             )
+        if self.grpc.listen and not self.server.secret:
+            host = grpc_address(self.grpc.listen)[0]
+            if not _is_loopback(host):
+                raise ValidationError(
+                    f"refusing gRPC on {host} without [server] secret: "
+                    "set REPORTD_SERVER__SECRET or bind [grpc] listen to 127.0.0.1"
+                )
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -240,6 +265,14 @@ def metrics_address(listen: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"metrics_listen must be HOST:PORT, not {listen!r}")
     return host.strip("[]"), int(port)
+
+
+def grpc_address(listen: str) -> tuple[str, int]:
+    """``[grpc] listen`` as a host (127.0.0.1 when left out) and a port (0: any free one)."""
+    host, sep, port = listen.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError(f"[grpc] listen must be HOST:PORT, not {listen!r}")
+    return host.strip("[]") or "127.0.0.1", int(port)
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:

@@ -64,6 +64,8 @@ __all__ = [
     "MINIMAL_FIELDS",
     "CreateReportRequest",
     "Filter",
+    "GetDownloadURLRequest",
+    "GetReportRequest",
     "Page",
     "ReportQuery",
     "Sort",
@@ -94,6 +96,21 @@ class CreateReportRequest(BaseModel):
     name: str
     template_options: dict[str, Any] | None = None
     storage_id: str | None = None
+
+
+class GetReportRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    domain_id: str
+    report_id: str
+    only: list[str] = Field(default_factory=list)
+
+
+class GetDownloadURLRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    domain_id: str
+    report_id: str
 
 
 class Filter(BaseModel):

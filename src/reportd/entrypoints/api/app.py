@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -55,9 +56,12 @@ def create_app(
             app.state.notify_created = worker.wake
             app.state.notify_canceled = worker.cancel_local
             worker.start()
+        door = _start_grpc(settings, service, app)
         try:
             yield
         finally:
+            if door is not None:
+                door.stop()  # before the service closes: open calls still need it
             if worker is not None:
                 worker.stop()
             service.close()
@@ -90,3 +94,16 @@ def create_app(
         app.include_router(router)
     include_dialects(app, settings.dialects.enabled)
     return app
+
+
+def _start_grpc(settings: Settings, service: ReportService, app: FastAPI) -> Any:
+    """The SpaceONE gRPC door beside HTTP when ``[grpc] listen`` is set (grpcio loaded then)."""
+    app.state.grpc = None
+    if settings.grpc.listen is None:
+        return None
+    from reportd.entrypoints.grpc.server import start_grpc
+
+    app.state.grpc = start_grpc(
+        settings, service, notify_created=lambda: app.state.notify_created()
+    )
+    return app.state.grpc

@@ -199,6 +199,8 @@ def _banner(settings: Settings, config: Path | None) -> None:
         "--scopes reports:read,reports:write,templates:read",
         err=True,
     )
+    if settings.grpc.listen:
+        typer.echo(f"  gRPC:     {settings.grpc.listen} (SpaceONE report.v1)", err=True)
 
 
 @app.command()
