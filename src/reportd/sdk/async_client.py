@@ -1,0 +1,315 @@
+"""The asyncio client: the same API as ``Client``, as coroutines.
+
+Every request is built by ``BaseClient``, as for ``Client``; this class only awaits it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing, asynccontextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Self, TypeVar
+
+import httpx
+
+from reportd.domain.errors import ReportdError, Unavailable
+from reportd.sdk.base import DEFAULT_TIMEOUT, BaseClient
+from reportd.sdk.call import JSON, Call
+from reportd.sdk.download import DOWNLOAD_ATTEMPTS, BytesCallback, Download
+from reportd.sdk.errors import unreachable
+from reportd.sdk.events import EventDecoder
+from reportd.sdk.waiting import ReportCallback, Waiter
+
+T = TypeVar("T")
+
+
+class AsyncClient(BaseClient):
+    """The same API as ``Client``, as coroutines; use it with ``async with``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(base_url, api_key, timeout=timeout)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, headers=self._headers, timeout=timeout, transport=transport
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _send(self, call: Call[T]) -> T:
+        try:
+            response = await self._http.request(
+                call.method, call.path, params=call.params, json=call.json, headers=call.headers
+            )
+        except httpx.TransportError as exc:
+            raise unreachable(self.base_url, exc) from exc
+        return call.read(self._checked(response))
+
+    @asynccontextmanager
+    async def _stream(
+        self, call: Call[None], read_timeout: float | None
+    ) -> AsyncIterator[httpx.Response]:
+        """A streamed response, checked; broken connections become ``Unavailable``."""
+        request = self._http.build_request(
+            call.method,
+            call.path,
+            params=call.params,
+            headers=call.headers,
+            timeout=self._stream_timeout(read_timeout),
+        )
+        try:
+            response = await self._http.send(request, stream=True)
+            try:
+                if response.is_error:
+                    await response.aread()
+                yield self._checked(response)
+            finally:
+                await response.aclose()
+        except httpx.TransportError as exc:
+            raise unreachable(self.base_url, exc) from exc
+
+    # reports
+
+    async def create_report(
+        self,
+        template_id: str,
+        formats: list[str],
+        *,
+        name: str | None = None,
+        options: JSON | None = None,
+        fields: list[str] | None = None,
+        filter: str | None = None,
+        order_by: list[str] | None = None,
+        packaging: str | None = None,
+        zip_password: bool | str | None = None,
+        storage_id: str | None = None,
+        expires_in: int | None = None,
+        callback_url: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> JSON:
+        """Ask for a report; it is generated in the background (see ``wait``)."""
+        return await self._send(
+            self._build_create_report(
+                template_id,
+                formats,
+                idempotency_key,
+                name=name,
+                options=options,
+                fields=fields,
+                filter=filter,
+                order_by=order_by,
+                packaging=packaging,
+                zip_password=zip_password,
+                storage_id=storage_id,
+                expires_in=expires_in,
+                callback_url=callback_url,
+            )
+        )
+
+    async def get_report(self, report_id: str) -> JSON:
+        return await self._send(self._build_get_report(report_id))
+
+    async def list_reports(
+        self,
+        *,
+        state: str | None = None,
+        template_id: str | None = None,
+        schedule_id: str | None = None,
+        created_by: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> JSON:
+        """One page: ``{results, total_count, next_cursor}``."""
+        return await self._send(
+            self._build_list_reports(
+                state=state,
+                template_id=template_id,
+                schedule_id=schedule_id,
+                created_by=created_by,
+                limit=limit,
+                cursor=cursor,
+            )
+        )
+
+    async def iter_reports(
+        self,
+        *,
+        state: str | None = None,
+        template_id: str | None = None,
+        schedule_id: str | None = None,
+        created_by: str | None = None,
+        limit: int | None = None,
+    ) -> AsyncGenerator[JSON, None]:
+        """Every matching report, page after page (``limit`` is the page size)."""
+        cursor: str | None = None
+        while True:
+            page = await self.list_reports(
+                state=state,
+                template_id=template_id,
+                schedule_id=schedule_id,
+                created_by=created_by,
+                limit=limit,
+                cursor=cursor,
+            )
+            for report in page["results"]:
+                yield report
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+
+    async def cancel(self, report_id: str) -> JSON:
+        return await self._send(self._build_cancel(report_id))
+
+    async def delete(self, report_id: str) -> None:
+        await self._send(self._build_delete(report_id))
+
+    # templates
+
+    async def list_templates(self) -> JSON:
+        """``{results, total_count}``."""
+        return await self._send(self._build_list_templates())
+
+    async def get_template(self, template_id: str) -> JSON:
+        return await self._send(self._build_get_template(template_id))
+
+    # webhooks
+
+    async def create_webhook(self, url: str, events: list[str]) -> JSON:
+        """Subscribe ``url`` to ``events``; the answer's ``secret`` is shown only this once."""
+        return await self._send(self._build_create_webhook(url, events))
+
+    async def list_webhooks(self) -> JSON:
+        """``{results, total_count}``."""
+        return await self._send(self._build_list_webhooks())
+
+    async def get_webhook(self, webhook_id: str) -> JSON:
+        return await self._send(self._build_get_webhook(webhook_id))
+
+    async def delete_webhook(self, webhook_id: str) -> None:
+        await self._send(self._build_delete_webhook(webhook_id))
+
+    async def webhook_deliveries(
+        self, webhook_id: str, *, limit: int | None = None, offset: int | None = None
+    ) -> JSON:
+        """The delivery log, newest first: ``{results, total_count}``."""
+        return await self._send(self._build_webhook_deliveries(webhook_id, limit, offset))
+
+    async def callback_secret(self) -> str:
+        """The secret ``callback_url`` deliveries of this tenant are signed with."""
+        return await self._send(self._build_callback_secret())
+
+    # files
+
+    async def download_url(
+        self, report_id: str, format: str | None = None, part: int | None = None
+    ) -> JSON:
+        """A signed link that needs no credential: ``{download_url, expires_at, filename, ...}``."""
+        return await self._send(self._build_download_url(report_id, format, part))
+
+    async def download(
+        self,
+        report_id: str,
+        dest: Path,
+        *,
+        format: str | None = None,
+        part: int | None = None,
+        on_progress: BytesCallback | None = None,
+    ) -> Path:
+        """Fetch one artifact into ``dest`` (a file, or a directory to use the server's name).
+
+        The bytes go to a temp file beside it, resume with ``Range`` if the connection
+        breaks, and are renamed into place only once their sha256 matches the artifact's.
+        """
+        link = await self.download_url(report_id, format, part)
+        with self._build_download(report_id, dest, link, format, part) as state:
+            await self._fetch(state, on_progress)
+            return state.finish()
+
+    async def _fetch(self, state: Download, on_progress: BytesCallback | None) -> None:
+        for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+            try:
+                await self._fetch_once(state, on_progress)
+                return
+            except Unavailable:
+                if attempt == DOWNLOAD_ATTEMPTS:
+                    raise
+
+    async def _fetch_once(self, state: Download, on_progress: BytesCallback | None) -> None:
+        async with self._stream(state.request(), self.timeout) as response:
+            with state.open(response) as out:
+                async for chunk in response.aiter_bytes():
+                    state.write(out, chunk, on_progress)
+
+    # progress
+
+    async def iter_events(
+        self, report_id: str, *, read_timeout: float | None = None
+    ) -> AsyncGenerator[JSON, None]:
+        """The report at each change of state or progress, until it is final.
+
+        ``read_timeout``: how long to wait for the next event (None: as long as it takes).
+        """
+        decoder = EventDecoder()
+        async with self._stream(self._build_events(report_id), read_timeout) as response:
+            async for line in response.aiter_lines():
+                report = decoder.feed(line)
+                if report is not None:
+                    yield report
+
+    async def wait(
+        self,
+        report_id: str,
+        *,
+        timeout: float | None = None,
+        poll_interval: float = 0.5,
+        on_progress: ReportCallback | None = None,
+    ) -> JSON:
+        """The report once final (whatever the outcome); ``TimeoutError`` after ``timeout``.
+
+        Follows the event stream, and polls instead if the stream breaks.
+        """
+        waiter = Waiter(report_id, timeout, on_progress)
+        final = await self._wait_streaming(waiter)
+        return final if final is not None else await self._wait_polling(waiter, poll_interval)
+
+    async def _wait_streaming(self, waiter: Waiter) -> JSON | None:
+        """The final report from the stream, or None if the stream ended or broke first."""
+        waiter.check()
+        events = self.iter_events(waiter.report_id, read_timeout=waiter.remaining())
+        try:
+            async with aclosing(events):
+                async for report in events:
+                    if waiter.see(report):
+                        return report
+                    waiter.check()
+        except ReportdError as exc:
+            if exc.status < 500:
+                raise
+        return None
+
+    async def _wait_polling(self, waiter: Waiter, poll_interval: float) -> JSON:
+        while True:
+            waiter.check()
+            report = await self.get_report(waiter.report_id)
+            if waiter.see(report):
+                return report
+            await asyncio.sleep(waiter.pause(poll_interval))

@@ -1,0 +1,131 @@
+"""What ``Client`` and ``AsyncClient`` share: every request is built here, once.
+
+Each public method of the two clients asks this base for a ``Call`` (the request and how to
+read its answer) and only sends it, so the two cannot disagree on paths, parameters, headers
+or answers; only the I/O loops are written twice (as httpx's ``BaseClient`` does).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from reportd import __version__
+from reportd.sdk.call import JSON, Call, json_body, no_body
+from reportd.sdk.download import Download
+from reportd.sdk.errors import error_from_response
+
+DEFAULT_TIMEOUT = 30.0
+
+
+class BaseClient:
+    """Request building and answer checking, shared by ``Client`` and ``AsyncClient``."""
+
+    def __init__(self, base_url: str, api_key: str, *, timeout: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._headers = {
+            "Authorization": f"Bearer {api_key}",
+            "Accept": "application/json",
+            "User-Agent": f"reportd-python/{__version__}",
+        }
+
+    def _stream_timeout(self, read_timeout: float | None) -> httpx.Timeout:
+        return httpx.Timeout(self.timeout, read=read_timeout)
+
+    def _checked(self, response: httpx.Response) -> httpx.Response:
+        if response.is_error:
+            raise error_from_response(response)
+        return response
+
+    # reports
+
+    def _build_create_report(
+        self, template_id: str, formats: list[str], idempotency_key: str | None, **body: Any
+    ) -> Call[JSON]:
+        payload = _without_none({"template_id": template_id, "formats": list(formats), **body})
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return Call("POST", "/v1/reports", json_body, json=payload, headers=headers)
+
+    def _build_get_report(self, report_id: str) -> Call[JSON]:
+        return Call("GET", _report_path(report_id), json_body)
+
+    def _build_list_reports(self, **filters: Any) -> Call[JSON]:
+        return Call("GET", "/v1/reports", json_body, params=_without_none(filters))
+
+    def _build_cancel(self, report_id: str) -> Call[JSON]:
+        return Call("POST", _report_path(report_id, "/cancel"), json_body)
+
+    def _build_delete(self, report_id: str) -> Call[None]:
+        return Call("DELETE", _report_path(report_id), no_body)
+
+    # templates
+
+    def _build_list_templates(self) -> Call[JSON]:
+        return Call("GET", "/v1/templates", json_body)
+
+    def _build_get_template(self, template_id: str) -> Call[JSON]:
+        return Call("GET", f"/v1/templates/{quote(template_id, safe='')}", json_body)
+
+    # webhooks
+
+    def _build_create_webhook(self, url: str, events: list[str]) -> Call[JSON]:
+        body = {"url": url, "events": list(events)}
+        return Call("POST", "/v1/webhooks", json_body, json=body)
+
+    def _build_list_webhooks(self) -> Call[JSON]:
+        return Call("GET", "/v1/webhooks", json_body)
+
+    def _build_get_webhook(self, webhook_id: str) -> Call[JSON]:
+        return Call("GET", _webhook_path(webhook_id), json_body)
+
+    def _build_delete_webhook(self, webhook_id: str) -> Call[None]:
+        return Call("DELETE", _webhook_path(webhook_id), no_body)
+
+    def _build_webhook_deliveries(
+        self, webhook_id: str, limit: int | None, offset: int | None
+    ) -> Call[JSON]:
+        params = _without_none({"limit": limit, "offset": offset})
+        return Call("GET", _webhook_path(webhook_id, "/deliveries"), json_body, params)
+
+    def _build_callback_secret(self) -> Call[str]:
+        return Call("GET", "/v1/webhooks/callback_secret", _secret)
+
+    # files
+
+    def _build_download_url(self, report_id: str, fmt: str | None, part: int | None) -> Call[JSON]:
+        params = _without_none({"format": fmt, "part": part})
+        return Call("GET", _report_path(report_id, "/download_url"), json_body, params)
+
+    def _build_download(
+        self, report_id: str, dest: Path, link: JSON, fmt: str | None, part: int | None
+    ) -> Download:
+        """The download of the file ``link`` (the answer of ``download_url``) describes."""
+        params = _without_none({"format": fmt, "part": part})
+        call = Call("GET", _report_path(report_id, "/download"), no_body, params)
+        return Download.start(call, Path(dest), link)
+
+    # progress
+
+    def _build_events(self, report_id: str) -> Call[None]:
+        headers = {"Accept": "text/event-stream"}
+        return Call("GET", _report_path(report_id, "/events"), no_body, headers=headers)
+
+
+def _report_path(report_id: str, suffix: str = "") -> str:
+    return f"/v1/reports/{quote(report_id, safe='')}{suffix}"
+
+
+def _webhook_path(webhook_id: str, suffix: str = "") -> str:
+    return f"/v1/webhooks/{quote(webhook_id, safe='')}{suffix}"
+
+
+def _without_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _secret(response: httpx.Response) -> str:
+    return str(json_body(response)["secret"])
