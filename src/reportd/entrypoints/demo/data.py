@@ -4,7 +4,7 @@ The data is generated entirely inside DuckDB from ``range()`` and salted ``hash(
 build of a few hundred thousand rows takes about a second and yields the same rows, in the same
 order, every time (no clock, no random generator): tests and benchmarks can rely on exact values.
 
-There is one domain per seed system, so each API dialect has data that looks like its vendor's:
+There is one domain per vendor whose API a dialect speaks, so each has data that looks like it:
 
 - ``certificate_orders``: DigiCert CertCentral TLS certificate orders;
 - ``cloud_costs``: SpaceONE (Cloudforet) daily cloud cost lines, in the account's currency and in
