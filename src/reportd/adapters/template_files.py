@@ -15,7 +15,7 @@ import yaml
 
 from reportd.domain.errors import ValidationError
 from reportd.domain.formats import FieldType, Format
-from reportd.domain.models import ChartSpec, Field, PdfLayout, Template
+from reportd.domain.models import CSV_DELIMITERS, ChartSpec, CsvLayout, Field, PdfLayout, Template
 
 TEMPLATE_ID = re.compile(r"^[a-z0-9_-]+$")
 _REQUIRED = ("id", "name", "source", "query", "fields")
@@ -48,6 +48,7 @@ def parse_template(data: Any, origin: str = "<template>") -> Template:
         retention=_positive_int(data, "retention", 86_400, origin),
         subject=data.get("subject"),
         pdf=_pdf(data.get("pdf"), fields, origin),
+        csv=_csv(data.get("csv"), origin),
         max_rows_per_file=data.get("max_rows_per_file"),
         max_bytes_per_file=data.get("max_bytes_per_file"),
         keep_data=bool(data.get("keep_data", False)),
@@ -112,6 +113,20 @@ def _positive_int(data: Mapping[str, Any], key: str, default: int, origin: str) 
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise ValidationError(f"{origin}: {key} must be a positive number of seconds")
     return value
+
+
+def _csv(raw: Any, origin: str) -> CsvLayout:
+    if raw is None:
+        return CsvLayout()
+    if not isinstance(raw, Mapping) or set(raw) - {"bom", "delimiter"}:
+        raise ValidationError(f"{origin}: csv takes only bom (true/false) and delimiter")
+    bom = raw.get("bom", False)
+    delimiter = raw.get("delimiter", ",")
+    if not isinstance(bom, bool):
+        raise ValidationError(f"{origin}: csv.bom must be true or false")
+    if delimiter not in CSV_DELIMITERS:
+        raise ValidationError(f"{origin}: csv.delimiter must be one of {list(CSV_DELIMITERS)}")
+    return CsvLayout(bom=bom, delimiter=delimiter)
 
 
 def _pdf(raw: Any, fields: tuple[Field, ...], origin: str) -> PdfLayout | None:

@@ -105,6 +105,21 @@ class PdfLayout:
     row_cap: int = 100_000
 
 
+CSV_DELIMITERS = (",", ";", "\t", "|")
+
+
+@dataclass(frozen=True, slots=True)
+class CsvLayout:
+    """How a template's CSV is laid out for the program that opens it.
+
+    Excel guesses a BOM-less file's encoding from the system's code page (Korean turns to
+    mojibake), and in much of Europe it splits columns on ``;``, not ``,``.
+    """
+
+    bom: bool = False
+    delimiter: str = ","
+
+
 @dataclass(frozen=True, slots=True)
 class Template(Evolvable):
     id: str
@@ -120,6 +135,7 @@ class Template(Evolvable):
     retention: int = 86_400
     subject: Mapping[str, Any] | None = None
     pdf: PdfLayout | None = None
+    csv: CsvLayout = CsvLayout()
     max_rows_per_file: int | None = None
     max_bytes_per_file: int | None = None
     keep_data: bool = False

@@ -1,5 +1,8 @@
 """CSV: RFC 4180, a header row of field names, ``\\n`` line endings, UTF-8.
 
+A template's ``csv:`` may ask for a UTF-8 BOM (so Excel reads UTF-8) and another delimiter
+(``;`` for European Excel, tab, ``|``); quoting then follows that delimiter.
+
 Fields are quoted only where needed: a string holding a quote, comma or line break, and the
 empty string (quoted so it stays distinct from NULL, which is an empty field), as DuckDB does.
 In a one-column file NULL is written ``""`` too, since a blank line would be skipped.
@@ -7,25 +10,35 @@ In a one-column file NULL is written ``""`` too, since a blank line would be ski
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from reportd.domain.formats import Format
+from reportd.generation.formats.base import WriteContext
 from reportd.generation.formats.render import has_empty_string, plain, string_data, text
 from reportd.generation.formats.text import TextWriter, suffix
 
-_STRUCTURAL = (b'"', b",", b"\n", b"\r")
+BOM = b"\xef\xbb\xbf"
 
 
 class CsvWriter(TextWriter):
     format = Format.CSV
 
+    def __init__(self, path: Path, schema: pa.Schema, context: WriteContext) -> None:
+        self.layout = context.template.csv
+        super().__init__(path, schema, context)
+
     def header(self) -> bytes:
-        names = [quote_if_needed(name) for name in self.schema.names]
-        return (",".join(names) + "\n").encode()
+        sep = self.layout.delimiter
+        names = [quote_if_needed(name, sep) for name in self.schema.names]
+        return (BOM if self.layout.bom else b"") + (sep.join(names) + "\n").encode()
 
     def render(self, batch: pa.RecordBatch) -> pa.Array:
-        columns = [csv_column(column) for column in batch.columns]
+        sep = self.layout.delimiter
+        columns = [csv_column(column, sep) for column in batch.columns]
         if not columns:
             return pa.array(["\n"] * batch.num_rows, pa.string())
         if len(columns) == 1:
@@ -34,33 +47,36 @@ class CsvWriter(TextWriter):
             columns[0] = pc.fill_null(columns[0], '""')
         columns[-1] = suffix(columns[-1], "\n")
         return pc.binary_join_element_wise(
-            *columns, ",", null_handling="replace", null_replacement=""
+            *columns, sep, null_handling="replace", null_replacement=""
         )
 
 
-def csv_column(column: pa.Array) -> pa.Array:
+def csv_column(column: pa.Array, sep: str = ",") -> pa.Array:
     """The CSV field text of each value; nulls stay null (rendered as empty fields)."""
     column = plain(column)
     if not pa.types.is_string(column.type):
-        return text(column)  # canonical texts of other types never need quoting
-    if not _may_need_quotes(column):
+        column = text(column)  # canonical texts hold no quote or line break; maybe the sep
+        if sep == "," or not _may_need_quotes(column, sep):
+            return column
+    if not _may_need_quotes(column, sep):
         return column
     needs = pc.or_(
-        pc.match_substring_regex(column, '[",\\r\\n]'),
+        pc.match_substring_regex(column, f'["{re.escape(sep)}\\r\\n]'),
         pc.equal(pc.binary_length(column), 0),
     )
     quoted = pc.binary_join_element_wise('"', pc.replace_substring(column, '"', '""'), '"', "")
     return pc.if_else(needs, quoted, column)
 
 
-def _may_need_quotes(column: pa.Array) -> bool:
+def _may_need_quotes(column: pa.Array, sep: str) -> bool:
     """A fast whole-buffer check, so the common case skips the per-row regex."""
     data = string_data(column).to_pybytes()
-    return any(char in data for char in _STRUCTURAL) or has_empty_string(column)
+    structural = (b'"', sep.encode(), b"\n", b"\r")
+    return any(char in data for char in structural) or has_empty_string(column)
 
 
-def quote_if_needed(value: str) -> str:
+def quote_if_needed(value: str, sep: str = ",") -> str:
     """One value quoted by the same rule as the columns (used for the header)."""
-    if value == "" or any(char in value for char in '",\r\n'):
+    if value == "" or any(char in value for char in f'"{sep}\r\n'):
         return '"' + value.replace('"', '""') + '"'
     return value
