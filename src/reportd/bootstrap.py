@@ -12,8 +12,11 @@ from reportd.adapters.storage.base import ArtifactStorage
 from reportd.adapters.storage.registry import build_storage
 from reportd.adapters.storage.signing import LinkSigner
 from reportd.adapters.template_files import load_templates
+from reportd.app.oauth import OAuthService, TokenPolicy
 from reportd.app.ratelimits import Policy, RateLimiter
 from reportd.app.service import ReportService, RunOptions
+from reportd.app.tokens import TokenSigner
+from reportd.app.users import UserService
 from reportd.app.webhooks import DeliveryPolicy, WebhookService
 from reportd.config import Settings
 from reportd.domain.errors import AlreadyExists, TenantNotFound, ValidationError
@@ -37,6 +40,7 @@ def build_service(settings: Settings) -> ReportService:
     storages = {
         name: _storage(name, config) for name, config in settings.storage_settings().items()
     }
+    oauth = build_oauth(settings, store)
     return ReportService(
         store=store,
         templates=load_templates(settings.template_dirs()),
@@ -55,6 +59,24 @@ def build_service(settings: Settings) -> ReportService:
         idempotency=store.idempotency,
         rate_limiter=build_rate_limiter(settings, store),
         webhooks=build_webhooks(settings, store),
+        oauth=oauth,
+        users=UserService(users=store.users, tenants=store.tenants, oauth=oauth),
+    )
+
+
+def build_oauth(settings: Settings, store: Store) -> OAuthService:
+    """OAuth clients and tokens; tokens are signed with a key derived from the server secret."""
+    config = settings.oauth
+    return OAuthService(
+        clients=store.clients,
+        users=store.users,
+        tenants=store.tenants,
+        signer=TokenSigner(settings.signing_secret()),
+        policy=TokenPolicy(
+            access_ttl=config.access_token_ttl,
+            refresh_ttl=config.refresh_token_ttl,
+            user_ttl=config.user_token_ttl,
+        ),
     )
 
 

@@ -108,6 +108,19 @@ class DialectSettings(BaseModel):
     spectra_pdf_ttl: int = Field(default=1800, ge=1)
     # Seconds from a PingOne data exploration's createdAt to its expiresAt (the document's 30 min).
     pingone_expiry: int = Field(default=1800, ge=1)
+    # Seconds a getbill download_url lives (getbill documents one hour; [server] link_ttl
+    # is the native API's five minutes).
+    getbill_link_ttl: int = Field(default=3600, ge=1, le=7 * 86_400)
+
+
+class OAuthSettings(BaseModel):
+    """``[oauth]``: lifetimes, in seconds, of the tokens reportd hands out (reportd.app.oauth)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    access_token_ttl: int = Field(default=3600, ge=60, le=86_400)
+    refresh_token_ttl: int = Field(default=30 * 86_400, ge=60, le=365 * 86_400)
+    user_token_ttl: int = Field(default=3600, ge=60, le=30 * 86_400)
 
 
 class RateLimitSettings(BaseModel):
@@ -157,6 +170,7 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = WebhookSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
     grpc: GrpcSettings = GrpcSettings()
+    oauth: OAuthSettings = OAuthSettings()
     demo: bool | None = None  # None: load the demo when nothing else is configured
 
     @classmethod

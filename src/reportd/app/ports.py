@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from reportd.domain.credentials import OAuthClient, User
 from reportd.domain.formats import Format
 from reportd.domain.idempotency import IdempotencyRecord, StoredResponse
 from reportd.domain.leases import Heartbeat, ReapResult
@@ -25,6 +26,7 @@ from reportd.domain.states import ReportState
 from reportd.domain.webhooks import ClaimedDelivery, DeliveryPage, Webhook
 
 __all__ = [
+    "ClientRepository",
     "IdempotencyRepository",
     "RateCounterRepository",
     "ReportRepository",
@@ -33,6 +35,7 @@ __all__ = [
     "Store",
     "SubjectRepository",
     "TenantRepository",
+    "UserRepository",
     "WebhookRepository",
     "WorkQueue",
 ]
@@ -175,6 +178,41 @@ class TenantRepository(Protocol):
         """``KeyNotFound`` unless a live key of that id (and tenant, if given) exists."""
 
 
+class ClientRepository(Protocol):
+    """OAuth 2.0 clients (only a secret's hash is kept), each with its tenant."""
+
+    def create_client(self, client: OAuthClient) -> OAuthClient: ...
+
+    def find_client(self, client_id: str) -> tuple[OAuthClient, Tenant] | None:
+        """The client of that id, revoked or not, and its tenant."""
+
+    def list_clients(self, tenant_id: str) -> builtins.list[OAuthClient]: ...
+
+    def revoke_client(self, client_id: str, tenant_id: str | None = None) -> None:
+        """Set ``revoked_at`` and bump ``version`` (its tokens fail from then on);
+        ``KeyNotFound`` unless a live client of that id (and tenant, if given) exists."""
+
+
+class UserRepository(Protocol):
+    """Users who sign in with a password (only an argon2 hash is kept), each with its tenant."""
+
+    def create_user(self, user: User) -> User:
+        """``AlreadyExists`` if the username is taken (usernames are unique across tenants:
+        a sign-in names no tenant)."""
+
+    def find_user(
+        self, *, user_id: str | None = None, username: str | None = None
+    ) -> tuple[User, Tenant] | None: ...
+
+    def list_users(self, tenant_id: str) -> builtins.list[User]: ...
+
+    def disable_user(self, username: str, tenant_id: str | None = None) -> None:
+        """Set ``disabled_at`` and bump ``version``; ``KeyNotFound`` unless an active user."""
+
+    def set_password(self, user_id: str, password_hash: str) -> None:
+        """A new hash for the same password (a rehash); ``version`` is kept."""
+
+
 class WebhookRepository(Protocol):
     """Subscriptions, and the outbox of deliveries with its own leased queue."""
 
@@ -286,6 +324,10 @@ class Store(Protocol):
     def search(self) -> ReportSearchRepository: ...
     @property
     def subjects(self) -> SubjectRepository: ...
+    @property
+    def clients(self) -> ClientRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
 
     def migrate(self) -> None:
         """Bring the schema up to date (a no-op where there is none)."""

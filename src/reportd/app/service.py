@@ -27,11 +27,14 @@ from reportd.adapters.storage.base import ArtifactStorage
 from reportd.adapters.storage.signing import LinkSigner
 from reportd.adapters.template_files import resolve_options
 from reportd.app.library import ReportLibrary
+from reportd.app.oauth import OAuthService
 from reportd.app.ports import IdempotencyRepository
 from reportd.app.ratelimits import RateLimiter
 from reportd.app.schedules import ScheduleService
 from reportd.app.search import ReportSearch
 from reportd.app.subjects import SubjectService
+from reportd.app.tokens import looks_like_token
+from reportd.app.users import UserService
 from reportd.app.webhooks import WebhookService, check_url
 from reportd.domain.errors import (
     ArtifactNotFound,
@@ -139,6 +142,8 @@ class ReportService:
         idempotency: IdempotencyRepository | None = None,
         rate_limiter: RateLimiter | None = None,
         webhooks: WebhookService | None = None,
+        oauth: OAuthService | None = None,
+        users: UserService | None = None,
     ) -> None:
         self.store = store
         self.templates = dict(templates)
@@ -152,6 +157,8 @@ class ReportService:
         self.webhooks = webhooks  # None: no webhook API and no dispatcher (reportd.app.webhooks)
         self.idempotency = idempotency  # Idempotency-Key answers (api/idempotency.py)
         self.rate_limiter = rate_limiter  # None: no limits (api/ratelimit.py)
+        self.oauth = oauth  # None: no OAuth clients nor tokens (reportd.app.oauth)
+        self.users = users  # None: no users with passwords (reportd.app.users)
         self.schedules = ScheduleService(self, store.schedules)
         self.report_search = ReportSearch(self)  # filtered report lists (reportd.app.search)
         self.subjects = SubjectService(self)  # per-subject reports (reportd.app.subjects)
@@ -190,6 +197,8 @@ class ReportService:
     def authenticate(self, secret: str | None) -> Principal:
         if not secret:
             raise AuthenticationFailed("an API key is required")
+        if self.oauth is not None and looks_like_token(secret):
+            return self.oauth.authenticate(secret)
         found = self.store.tenants.find_key(hash_key(secret))
         if found is None:
             raise AuthenticationFailed("the API key is not valid")

@@ -9,6 +9,7 @@ The tree::
     │   ├── MissingMandatoryFields (400 missing_mandatory_fields)
     │   └── IdempotencyKeyReused (422 idempotency_key_reused)
     ├── AuthenticationFailed (401 authentication_failed)
+    ├── OAuthError (400/401 oauth_error): a refused token request, RFC 6749's ``error``
     ├── Forbidden (403 forbidden)
     │   ├── FeatureNotEnabled (403 feature_not_enabled)
     │   ├── LinkExpired (403 link_expired)
@@ -105,6 +106,23 @@ class AuthenticationFailed(ReportdError):
 
     code = "authentication_failed"
     status = 401
+
+
+class OAuthError(ReportdError):
+    """The OAuth 2.0 token request was refused (RFC 6749 section 5.2).
+
+    ``error`` is the RFC's code (``invalid_request``, ``invalid_client``, ``invalid_grant``,
+    ``invalid_scope``, ``unauthorized_client``, ``unsupported_grant_type``); the token
+    endpoints render it as ``{"error", "error_description"}``, the other doors by ``code``.
+    """
+
+    code = "oauth_error"
+    status = 400
+
+    def __init__(self, error: str, message: str, *, status: int = 400) -> None:
+        super().__init__(message, details={"error": error})
+        self.error = error
+        self.status = status  # type: ignore[misc]  # invalid_client is 401, the others 400
 
 
 class Forbidden(ReportdError):

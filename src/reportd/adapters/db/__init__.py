@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
 
+from reportd.adapters.db.credentials import ClientTable, UserTable
 from reportd.adapters.db.database import create_db_engine, migrate
 from reportd.adapters.db.idempotency import IdempotencyStore
 from reportd.adapters.db.queue import QueueStore
@@ -34,6 +35,8 @@ class Store:
     rate_counters: RateCounterStore
     search: ReportSearchStore
     subjects: SubjectIndex
+    clients: ClientTable
+    users: UserTable
 
     @classmethod
     def connect(cls, url: str, *, pool_size: int = 10) -> Store:
@@ -53,6 +56,8 @@ class Store:
             rate_counters=RateCounterStore(engine),
             search=ReportSearchStore(engine),
             subjects=SubjectIndex(engine),
+            clients=ClientTable(engine),
+            users=UserTable(engine),
         )
 
     def migrate(self) -> None:
@@ -70,6 +75,7 @@ class Store:
 
 
 __all__ = [
+    "ClientTable",
     "IdempotencyStore",
     "QueueStore",
     "RateCounterStore",
@@ -79,5 +85,6 @@ __all__ = [
     "Store",
     "SubjectIndex",
     "TenantStore",
+    "UserTable",
     "WebhookStore",
 ]

@@ -21,6 +21,7 @@ from reportd.entrypoints.api.routes import (
     files,
     health,
     me,
+    oauth,
     reports,
     schedules,
     templates,
@@ -89,6 +90,7 @@ def create_app(
         health.router,
         webhooks.router,
         me.router,
+        oauth.router,
         console_router,
     ):
         app.include_router(router)

@@ -566,8 +566,11 @@ def templates_validate(
 
 def main() -> None:
     from reportd.entrypoints.cli.client_commands import report_app
+    from reportd.entrypoints.cli.credential_commands import clients_app, users_app
 
     app.add_typer(report_app, name="report")
+    app.add_typer(clients_app, name="clients")
+    app.add_typer(users_app, name="users")
     logging.basicConfig(level=logging.WARNING)
     app()
 

@@ -47,3 +47,5 @@ def include_dialects(app: FastAPI, enabled: Iterable[str]) -> None:
             log.warning("dialect not available", extra={"action": "dialect", "dialect": name})
             continue
         app.include_router(load_router(name))
+        for extra in getattr(importlib.import_module(path), "root_routers", ()):
+            app.include_router(extra)  # routes outside the prefix (token endpoints)

@@ -33,7 +33,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final, Literal
 
-from fastapi import Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,6 +51,7 @@ from reportd.domain.states import ReportState
 from reportd.entrypoints.api.auth import principal, service_of
 from reportd.entrypoints.api.dialects.routing import router_with_errors
 from reportd.entrypoints.api.schemas import MAX_OFFSET
+from reportd.entrypoints.api.token_endpoint import serve_token
 
 ACCESS_DENIED: Final = "Access denied to this report"
 STATUSES: Final = {
@@ -272,3 +273,17 @@ def list_reports(
             offset=offset,
         ),
     )
+
+
+# -- OAuth 2.0 (getbill's "Authentication" page) ------------------------------------------------
+
+token_router = APIRouter(tags=["dialect: getbill"])
+root_routers = (token_router,)
+
+
+@token_router.post("/token", summary="getbill's OAuth 2.0 token endpoint")
+async def token(request: Request) -> Response:
+    """``grant_type=client_credentials`` (or ``refresh_token``), form-encoded, client auth in
+    the body or by HTTP Basic: ``{access_token, token_type: "Bearer", expires_in: 3600,
+    refresh_token, scope}``, getbill's documented answer (it documents refresh tokens)."""
+    return await serve_token(request, with_refresh=True)

@@ -37,7 +37,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Final, Literal
 
-from fastapi import Depends, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -53,6 +53,7 @@ from reportd.domain.models import Principal, Report, ReportRequest, Template
 from reportd.domain.states import ReportState
 from reportd.entrypoints.api.auth import principal, service_of
 from reportd.entrypoints.api.dialects.routing import router_with_errors
+from reportd.entrypoints.api.token_endpoint import serve_token
 
 LINK_TTL: Final = 300  # "The links in the response are only valid for five minutes."
 FORMATS: Final = ("csv", "json")
@@ -254,6 +255,20 @@ def list_exploration_templates(caller: Caller, request: Request) -> dict[str, An
 @router.get("/dataExplorationTemplates/{template_id}")
 def get_exploration_template(template_id: str, caller: Caller, request: Request) -> dict[str, Any]:
     return _template(service_of(request).get_template(caller, template_id), request, caller)
+
+
+# -- OAuth 2.0: PingOne's authorization server, {{authPath}}/{{envID}}/as/token -----------------
+
+token_router = APIRouter(tags=["dialect: PingOne data explorations"])
+root_routers = (token_router,)
+
+
+@token_router.post("/{env_id}/as/token", summary="PingOne's token endpoint")
+async def token(env_id: str, request: Request) -> Response:
+    """Client credentials (body or HTTP Basic) of a client of environment ``env_id``;
+    a client of another environment is ``invalid_client``. No refresh token: PingOne gives
+    none for the client credentials grant."""
+    return await serve_token(request, tenant_id=env_id)
 
 
 # -- shapes ---------------------------------------------------------------------------------------

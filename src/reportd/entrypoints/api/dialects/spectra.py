@@ -19,15 +19,23 @@ Where the document is silent, this follows the vendor's public conventions:
   3 (error creating) are reportd's choice, as DESIGN.md fixes them.
 - A hash is matched whatever its hex case (it is one hash of one type either way); the
   endpoints returned by create repeat the hash exactly as it was sent.
+- ``POST /api-token-auth/`` (the SDK's ``A1000(host, username=..., password=...)`` calls it) is
+  DRF's ``obtain_auth_token``: a form or JSON ``username`` and ``password`` (a reportd user, see
+  ``reportd users create``) -> ``{"token": ...}``; DRF's 400 ``{"non_field_errors": ["Unable to
+  log in with provided credentials."]}`` or ``{"<field>": ["This field is required."]}``. The
+  token is a reportd access token of ``[oauth] user_token_ttl`` seconds (DRF's never expire).
 - Download before the PDF is ready, or after it expired, is the document's 404 "PDF does not
   exist."; the file is named like every reportd file (``<display_name>-<YYYY-MM-DD>.pdf``).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Final
+from urllib.parse import parse_qsl
 
-from fastapi import Depends, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from reportd.app.subjects import (
@@ -118,3 +126,41 @@ def download_pdf(sample_hash: str, caller: Caller, request: Request) -> Response
         caller, _settings(request).spectra_template, sample_hash, "pdf"
     )
     return stream_download(service, found, request)
+
+
+# -- sign-in: DRF's obtain_auth_token, which the SDK's A1000(username=, password=) calls ---------
+
+REFUSED: Final = "Unable to log in with provided credentials."
+REQUIRED: Final = "This field is required."
+token_router = APIRouter(tags=["dialect: Spectra Analyze PDF report"])
+root_routers = (token_router,)
+
+
+async def _credentials(request: Request) -> dict[str, str]:
+    """The body as DRF reads it: a form or a JSON object (anything else reads as empty)."""
+    body = await request.body()
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if kind == "application/json":
+            parsed = json.loads(body or b"{}")
+            return {k: v for k, v in parsed.items() if isinstance(v, str)}
+        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=16))
+    except (ValueError, AttributeError):
+        return {}
+
+
+@token_router.post("/api-token-auth/", summary="Spectra Analyze: obtain an API token")
+async def api_token_auth(request: Request) -> Response:
+    """``username`` and ``password`` -> ``{"token": ...}``; DRF's 400 bodies otherwise."""
+    given = await _credentials(request)
+    missing = {f: [REQUIRED] for f in ("username", "password") if not given.get(f)}
+    if missing:
+        return JSONResponse(missing, status_code=400)
+    users = service_of(request).users
+    if users is None:
+        return JSONResponse({"non_field_errors": [REFUSED]}, status_code=400)
+    try:
+        token = await run_in_threadpool(users.sign_in, given["username"], given["password"])
+    except AuthenticationFailed:
+        return JSONResponse({"non_field_errors": [REFUSED]}, status_code=400)
+    return JSONResponse({"token": token})

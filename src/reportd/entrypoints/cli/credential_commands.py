@@ -1,0 +1,173 @@
+"""``reportd clients ...`` (OAuth 2.0 clients) and ``reportd users ...`` (password sign-in).
+
+Secrets are printed once, on stdout, and never again; a password is read from standard input
+(``--password-stdin``) so it stays out of the shell history and the process list.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from reportd.app.oauth import OAuthService
+from reportd.app.users import UserService
+from reportd.domain.errors import ReportdError
+from reportd.entrypoints.cli.main import (
+    ConfigOpt,
+    DataDirOpt,
+    _fail,
+    _service,
+    _settings,
+    err,
+    out,
+)
+
+clients_app = typer.Typer(help="Manage OAuth 2.0 clients.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage users who sign in with a password.", no_args_is_help=True)
+
+TenantOpt = Annotated[str, typer.Option(help="Tenant id.", envvar="REPORTD_TENANT")]
+ScopesOpt = Annotated[
+    str, typer.Option(help="Comma-separated scopes.", envvar="REPORTD_CLIENT_SCOPES")
+]
+
+
+def _split(scopes: str) -> list[str]:
+    return [s.strip() for s in scopes.replace(" ", ",").split(",") if s.strip()]
+
+
+def _oauth(service: object) -> OAuthService:
+    oauth = getattr(service, "oauth", None)
+    if oauth is None:  # pragma: no cover - bootstrap always builds it
+        raise typer.Exit(2)
+    return oauth  # type: ignore[no-any-return]
+
+
+def _users(service: object) -> UserService:
+    users = getattr(service, "users", None)
+    if users is None:  # pragma: no cover - bootstrap always builds it
+        raise typer.Exit(2)
+    return users  # type: ignore[no-any-return]
+
+
+@clients_app.command("create")
+def clients_create(
+    tenant: TenantOpt,
+    name: Annotated[str, typer.Option(help="Shown as created_by.", envvar="REPORTD_CLIENT_NAME")],
+    scopes: ScopesOpt = "reports:read",
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create an OAuth client; its id and secret are printed on stdout, once."""
+    service = _service(_settings(config, data_dir=data_dir))
+    try:
+        created = _oauth(service).create_client(tenant, name, _split(scopes))
+    except ReportdError as exc:
+        _fail(exc)
+    finally:
+        service.close()
+    if as_json:
+        body = {"client_id": created.client.id, "client_secret": created.secret}
+        sys.stdout.write(json.dumps(body) + "\n")
+    else:
+        sys.stdout.write(f"{created.client.id} {created.secret}\n")
+    err.print(f"OAuth client {created.client.id} for tenant {tenant} ({scopes})")
+
+
+@clients_app.command("list")
+def clients_list(tenant: TenantOpt, config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
+    """List a tenant's OAuth clients (never their secrets)."""
+    service = _service(_settings(config, data_dir=data_dir))
+    table = Table("client_id", "name", "scopes", "created", "revoked")
+    for client in _oauth(service).clients.list_clients(tenant):
+        table.add_row(
+            client.id,
+            client.name,
+            ",".join(sorted(client.scopes)),
+            str(client.created_at),
+            str(client.revoked_at or ""),
+        )
+    service.close()
+    out.print(table)
+
+
+@clients_app.command("revoke")
+def clients_revoke(
+    client_id: Annotated[str, typer.Argument(metavar="CLIENT_ID")],
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Revoke a client: new tokens are refused, and every token it was given stops working."""
+    service = _service(_settings(config, data_dir=data_dir))
+    try:
+        _oauth(service).revoke_client(client_id)
+    except ReportdError as exc:
+        _fail(exc)
+    finally:
+        service.close()
+    err.print(f"OAuth client {client_id} revoked")
+
+
+@users_app.command("create")
+def users_create(
+    tenant: TenantOpt,
+    username: Annotated[str, typer.Option(help="Sign-in name.", envvar="REPORTD_USERNAME")],
+    scopes: ScopesOpt = "reports:read,reports:write",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create a user; the password (argon2-hashed) is read from standard input."""
+    if not password_stdin:
+        err.print("[red]error[/red]: pass --password-stdin and the password on standard input")
+        raise typer.Exit(2)
+    password = sys.stdin.readline().rstrip("\r\n")
+    service = _service(_settings(config, data_dir=data_dir))
+    try:
+        user = _users(service).create(tenant, username, _split(scopes), password)
+    except ReportdError as exc:
+        _fail(exc)
+    finally:
+        service.close()
+    sys.stdout.write(user.id + "\n")
+    err.print(f"user {user.username} of tenant {tenant} ({scopes})")
+
+
+@users_app.command("list")
+def users_list(tenant: TenantOpt, config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
+    """List a tenant's users."""
+    service = _service(_settings(config, data_dir=data_dir))
+    table = Table("id", "username", "scopes", "created", "disabled")
+    for user in _users(service).users.list_users(tenant):
+        table.add_row(
+            user.id,
+            user.username,
+            ",".join(sorted(user.scopes)),
+            str(user.created_at),
+            str(user.disabled_at or ""),
+        )
+    service.close()
+    out.print(table)
+
+
+@users_app.command("disable")
+def users_disable(
+    username: Annotated[str, typer.Argument(metavar="USERNAME")],
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Disable a user: sign-in is refused and its tokens stop working at once."""
+    service = _service(_settings(config, data_dir=data_dir))
+    try:
+        _users(service).disable(username)
+    except ReportdError as exc:
+        _fail(exc)
+    finally:
+        service.close()
+    err.print(f"user {username} disabled")
