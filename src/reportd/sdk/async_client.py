@@ -6,6 +6,7 @@ Every request is built by ``BaseClient``, as for ``Client``; this class only awa
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing, asynccontextmanager
 from pathlib import Path
@@ -228,13 +229,14 @@ class AsyncClient(BaseClient):
     async def download(
         self,
         report_id: str,
-        dest: Path,
+        dest: str | os.PathLike[str],
         *,
         format: str | None = None,
         part: int | None = None,
         on_progress: BytesCallback | None = None,
     ) -> Path:
-        """Fetch one artifact into ``dest`` (a file, or a directory to use the server's name).
+        """Fetch one artifact into ``dest``: a file, or a folder (existing, or ``"out/"``) for the
+        server's name.
 
         The bytes go to a temp file beside it, resume with ``Range`` if the connection
         breaks, and are renamed into place only once their sha256 matches the artifact's.

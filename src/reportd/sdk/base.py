@@ -7,7 +7,7 @@ or answers; only the I/O loops are written twice (as httpx's ``BaseClient`` does
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 from typing import Any
 from urllib.parse import quote
 
@@ -101,12 +101,17 @@ class BaseClient:
         return Call("GET", _report_path(report_id, "/download_url"), json_body, params)
 
     def _build_download(
-        self, report_id: str, dest: Path, link: JSON, fmt: str | None, part: int | None
+        self,
+        report_id: str,
+        dest: str | os.PathLike[str],
+        link: JSON,
+        fmt: str | None,
+        part: int | None,
     ) -> Download:
         """The download of the file ``link`` (the answer of ``download_url``) describes."""
         params = _without_none({"format": fmt, "part": part})
         call = Call("GET", _report_path(report_id, "/download"), no_body, params)
-        return Download.start(call, Path(dest), link)
+        return Download.start(call, dest, link)
 
     # progress
 

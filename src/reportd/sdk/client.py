@@ -16,6 +16,7 @@ this class only sends it. ``AsyncClient`` (``async_client``) is the same API as 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Generator, Iterator
 from contextlib import closing, contextmanager
@@ -236,13 +237,14 @@ class Client(BaseClient):
     def download(
         self,
         report_id: str,
-        dest: Path,
+        dest: str | os.PathLike[str],
         *,
         format: str | None = None,
         part: int | None = None,
         on_progress: BytesCallback | None = None,
     ) -> Path:
-        """Fetch one artifact into ``dest`` (a file, or a directory to use the server's name).
+        """Fetch one artifact into ``dest``: a file, or a folder (existing, or ``"out/"``) for the
+        server's name.
 
         The bytes go to a temp file beside it, resume with ``Range`` if the connection
         breaks, and are renamed into place only once their sha256 matches the artifact's.

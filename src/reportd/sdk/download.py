@@ -43,9 +43,13 @@ class Download:
     hasher: Any = field(default_factory=hashlib.sha256)
 
     @classmethod
-    def start(cls, call: Call[None], dest: Path, link: dict[str, Any]) -> Download:
+    def start(
+        cls, call: Call[None], dest: str | os.PathLike[str], link: dict[str, Any]
+    ) -> Download:
         filename = Path(str(link["filename"])).name  # never a path from the server
-        target = dest / filename if dest.is_dir() else dest
+        # A folder: one that exists, or a name ending in a separator ("out/"), made if missing.
+        folder = os.fspath(dest).endswith(("/", os.sep)) or Path(dest).is_dir()
+        target = Path(dest) / filename if folder else Path(dest)
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(
             dir=target.parent, prefix=f".{target.name}.", suffix=".part"
