@@ -336,7 +336,11 @@ def _validation_fault(exc: ValidationError) -> SpaceoneFault:
     if not (isinstance(details, list) and details and isinstance(details[0], dict)):
         return SpaceoneFault("INVALID_ARGUMENT", "ERROR_INVALID_ARGUMENT", exc.message)
     first = details[0]
-    key = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
+    if "loc" in first:  # the request's own fields (pydantic)
+        key = ".".join(str(p) for p in first["loc"] if p not in ("body", "query", "path"))
+    else:  # the template's option schema: a path inside template_options
+        path = str(first.get("path", "options"))
+        key = "template_options" if path == "options" else f"template_options.{path}"
     if first.get("message") == "Field required":
         message = f"Required parameter. (key = {key})"
         return SpaceoneFault("INVALID_ARGUMENT", "ERROR_REQUIRED_PARAMETER", message)
