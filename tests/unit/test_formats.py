@@ -175,7 +175,7 @@ def xlsx_cells(path: Path) -> list[list[object]]:
     with path.open("rb") as file:  # openpyxl refuses a path not ending in .xlsx
         book = openpyxl.load_workbook(file, read_only=True)
         for number, sheet in enumerate(book.worksheets, start=1):
-            assert sheet.title == f"Sheet {number}"
+            assert sheet.title == ("T" if number == 1 else f"T ({number})")
             values = [list(row) for row in sheet.iter_rows(values_only=True)]
             assert values[0] == [f.title for f in FIELDS[: len(values[0])]]
             rows.extend(values[1:])

@@ -23,7 +23,14 @@ from reportd.domain.formats import FieldType, Format
 from reportd.domain.models import Field
 from reportd.generation.formats.registry import writer_class
 from reportd.generation.formats.schema import canonical_schema, conform
-from reportd.generation.formats.xlsx import MAX_CELL_CHARS, MAX_WIDTH, ROWS_PER_SHEET, XlsxWriter
+from reportd.generation.formats.xlsx import (
+    CUT_MARK,
+    MAX_CELL_CHARS,
+    MAX_WIDTH,
+    ROWS_PER_SHEET,
+    XlsxWriter,
+    sheet_title,
+)
 from tests.unit.test_formats import (
     FIELDS,
     TYPED_IN_EXCEL,
@@ -104,7 +111,9 @@ def test_long_texts_are_cut_and_exact_integers_stay_numbers(tmp_path: Path) -> N
     write_xlsx(tmp_path / "out.xlsx", [batch], fields)
     sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").active
     assert sheet is not None
-    assert sheet["A2"].value == "é" * MAX_CELL_CHARS
+    cut = sheet["A2"].value
+    assert len(cut) == MAX_CELL_CHARS and cut.endswith(CUT_MARK)  # cut, and says so
+    assert cut == "é" * (MAX_CELL_CHARS - len(CUT_MARK)) + CUT_MARK
     assert sheet["A3"].value == "=1+1" and sheet["A3"].data_type == "s"  # never a formula
     assert sheet["A4"].value == "  pad "
     assert [sheet[f"B{r}"].value for r in (2, 3, 4)] == [2**53, -(2**53), "9007199254740993"]
@@ -141,7 +150,7 @@ def test_rows_past_the_limit_continue_on_new_sheets(rows_per_sheet: int, tmp_pat
     assert writer.rows == 16
     book = openpyxl.load_workbook(tmp_path / "out.xlsx")
     sheets = -(-16 // rows_per_sheet)
-    assert book.sheetnames == [f"Sheet {n}" for n in range(1, sheets + 1)]
+    assert book.sheetnames == ["T", *(f"T ({n})" for n in range(2, sheets + 1))]
     for number, sheet in enumerate(book.worksheets):
         rows = min(rows_per_sheet, 16 - number * rows_per_sheet)
         assert [c.value for c in sheet[1]] == [f.name for f in FIELDS]
@@ -154,7 +163,7 @@ def test_rows_past_the_limit_continue_on_new_sheets(rows_per_sheet: int, tmp_pat
 def test_an_empty_report_is_one_sheet_with_its_header(tmp_path: Path) -> None:
     assert write_xlsx(tmp_path / "out.xlsx", []).rows == 0
     book = openpyxl.load_workbook(tmp_path / "out.xlsx")
-    assert book.sheetnames == ["Sheet 1"]
+    assert book.sheetnames == ["T"]  # named after the report
     assert [c.value for c in book.active[1]] == [f.name for f in FIELDS]  # type: ignore[index]
     assert book.active.auto_filter.ref == "A1:H1"  # type: ignore[union-attr]
 
@@ -244,10 +253,10 @@ def test_libreoffice_reads_every_sheet_with_the_csv_values(tmp_path: Path) -> No
     batches = [source_batch(), typed_batch()]
     write_xlsx(tmp_path / "report.xlsx", batches, rows_per_sheet=30)  # 48 rows: two sheets
     sheets = convert_with_libreoffice(tmp_path / "report.xlsx", tmp_path / "lo")
-    assert list(sheets) == ["Sheet 1", "Sheet 2"]
+    assert set(sheets) == {"T", "T (2)"}
     header = [f.name for f in FIELDS]
     assert all(rows[0] == header for rows in sheets.values())
-    got = sheets["Sheet 1"][1:] + sheets["Sheet 2"][1:]
+    got = sheets["T"][1:] + sheets["T (2)"][1:]
     expected = expected_rows() + typed_rows()
     assert libreoffice_rows(got) == libreoffice_rows(excel_view(expected))
 
@@ -265,9 +274,9 @@ def test_the_real_row_limit_continues_on_sheet_2(tmp_path: Path) -> None:
     )
     assert write_xlsx(tmp_path / "big.xlsx", batches, fields).rows == total
     book = openpyxl.load_workbook(tmp_path / "big.xlsx", read_only=True)
-    assert book.sheetnames == ["Sheet 1", "Sheet 2"]
-    assert book["Sheet 1"].max_row == 1_048_576  # Excel's last row, header included
-    second = [row[0] for row in book["Sheet 2"].iter_rows(values_only=True)]
+    assert book.sheetnames == ["T", "T (2)"]
+    assert book["T"].max_row == 1_048_576  # Excel's last row, header included
+    second = [row[0] for row in book["T (2)"].iter_rows(values_only=True)]
     assert second == ["n", *range(ROWS_PER_SHEET, total)]
     book.close()
     with zipfile.ZipFile(tmp_path / "big.xlsx") as archive:
@@ -275,3 +284,12 @@ def test_the_real_row_limit_continues_on_sheet_2(tmp_path: Path) -> None:
     last = sheet[sheet.rindex('<row r="1048576"') :]
     assert re.search(rf"<v>{ROWS_PER_SHEET - 1}(\.0)?</v>", last)
     assert '<autoFilter ref="A1:A1048576"/>' in sheet
+
+
+def test_sheet_names_follow_excels_rules() -> None:
+    assert sheet_title("Invoices", 1) == "Invoices"
+    assert sheet_title("Invoices", 2) == "Invoices (2)"
+    assert sheet_title("Q1: sales [EU]/* ?", 1) == "Q1 sales EU"
+    long = sheet_title("A very long report name that goes past the limit", 12)
+    assert len(long) <= 31 and long.endswith(" (12)")
+    assert sheet_title("''", 1) == "Report"

@@ -16,10 +16,12 @@ What a cell holds, and why:
 - what Excel cannot hold typed is written as the canonical text the CSV has, so no value
   changes silently: integers beyond +/-2**53 (a double cannot hold them exactly) and dates
   before 1900-03-01 (outside Excel's calendar, whose 1900 has a 29 February);
-- strings are cut at Excel's 32,767 characters per cell.
+- strings are cut at Excel's 32,767 characters per cell, and a cut cell ends with a note
+  saying so (``CUT_MARK``).
 
 Excel's 1,048,576 rows are a limit of a sheet, not of a workbook: data past 1,048,575 rows
-continues on ``Sheet 2``, ``Sheet 3``, ..., each with its own header.
+continues on a second sheet, a third, ..., each with its own header. Sheets are named
+after the report (``Invoices``, ``Invoices (2)``, ...), within Excel's 31 characters.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ from reportd.generation.formats.render import finite_or_null, plain, text
 # Data rows per sheet: Excel's 1,048,576 rows less the header row.
 ROWS_PER_SHEET = 1_048_575
 MAX_CELL_CHARS = 32_767
+# What ends a cell cut at Excel's limit, so a reader sees the text goes on (in the CSV).
+CUT_MARK = " … [cut at 32,767 characters: the full text is in the CSV and JSON]"
+MAX_SHEET_NAME = 31
+_SHEET_FORBIDDEN = set("[]:*?/\\")
 # Integers a double holds exactly; beyond them Excel would show a different number.
 MAX_EXACT_INT = 2**53
 # Excel's serial dates count a 29 February 1900 that never was; earlier dates are text.
@@ -115,7 +121,8 @@ class XlsxWriter(FormatWriter):
         if self._widths is None:
             self._widths = column_widths(self._headers, sample)
         self._sheets += 1
-        self._sheet = self._book.add_worksheet(f"Sheet {self._sheets}", constant_memory=True)
+        name = sheet_title(self.context.report_name or self.context.template.name, self._sheets)
+        self._sheet = self._book.add_worksheet(name, constant_memory=True)
         self._sheet_rows = 0
         # Widths must be set before any row: a constant-memory sheet writes them first.
         for col, width in enumerate(self._widths):
@@ -260,10 +267,23 @@ def _inexact_integers(column: pa.Array) -> pa.Array | None:
 
 
 def _strings(column: pa.Array) -> pa.Array:
-    longest = pc.max(pc.utf8_length(column)).as_py()
+    """Strings as cells; one over Excel's limit is cut and says so at its end, never silently."""
+    lengths = pc.utf8_length(column)
+    longest = pc.max(lengths).as_py()
     if longest is None or longest <= MAX_CELL_CHARS:
         return column
-    return pc.utf8_slice_codeunits(column, 0, MAX_CELL_CHARS)
+    too_long = pc.greater(lengths, MAX_CELL_CHARS)
+    head = pc.utf8_slice_codeunits(column, 0, MAX_CELL_CHARS - len(CUT_MARK))
+    cut = pc.binary_join_element_wise(head, CUT_MARK, "")
+    return pc.if_else(too_long, cut, column)
+
+
+def sheet_title(name: str, number: int) -> str:
+    """An Excel sheet name from the report's: at most 31 characters, none of ``[]:*?/\\``."""
+    clean = "".join(" " if ch in _SHEET_FORBIDDEN else ch for ch in name).strip().strip("'")
+    clean = " ".join(clean.split()) or "Report"
+    suffix = f" ({number})" if number > 1 else ""
+    return clean[: MAX_SHEET_NAME - len(suffix)].rstrip() + suffix
 
 
 def _flags(mask: pa.Array) -> pa.Array | None:
