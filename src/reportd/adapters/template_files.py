@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
+from reportd.domain import relative_dates
 from reportd.domain.errors import ValidationError
 from reportd.domain.formats import FieldType, Format
 from reportd.domain.models import CSV_DELIMITERS, ChartSpec, CsvLayout, Field, PdfLayout, Template
@@ -176,8 +178,15 @@ def load_templates(dirs: list[Path]) -> dict[str, Template]:
     return found
 
 
-def resolve_options(template: Template, options: Mapping[str, Any]) -> dict[str, Any]:
-    """Options checked against the template's JSON Schema, with the schema's defaults filled in."""
+def resolve_options(
+    template: Template, options: Mapping[str, Any], *, today: date | None = None
+) -> dict[str, Any]:
+    """Options checked against the template's JSON Schema, with the schema's defaults filled in.
+
+    Relative dates (``today-7d``, ``start_of_month``, see ``reportd.domain.relative_dates``)
+    in date options, given or default, become the date they name on ``today`` (UTC's today
+    unless the caller, e.g. a schedule firing in its time zone, says which day it is).
+    """
     if "tenant_id" in options:
         raise ValidationError("tenant_id is bound from the caller and cannot be an option")
     schema = dict(template.parameters)
@@ -185,6 +194,7 @@ def resolve_options(template: Template, options: Mapping[str, Any]) -> dict[str,
     for name, spec in (schema.get("properties") or {}).items():
         if name not in resolved and isinstance(spec, Mapping) and "default" in spec:
             resolved[name] = spec["default"]
+    resolved = relative_dates.evaluate(schema, resolved, today or datetime.now(UTC).date())
     validator = jsonschema.Draft202012Validator(
         schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )

@@ -11,17 +11,19 @@ import builtins
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
+from reportd.domain import relative_dates
 from reportd.domain.errors import ReportdError, ValidationError
 from reportd.domain.formats import Format
 from reportd.domain.listing import ReportPage
-from reportd.domain.models import Principal, Report, Schedule, Scope
+from reportd.domain.models import Principal, Report, ReportRequest, Schedule, Scope
+from reportd.domain.relative_dates import is_relative
 
 if TYPE_CHECKING:
     from reportd.app.ports import ScheduleRepository
@@ -88,8 +90,21 @@ class ScheduleService:
         if schedule.cron is not None:
             check_cron(schedule.cron)
         zone(schedule.timezone)
-        report = self.service.validate_request(schedule.tenant_id, schedule.request())
-        return schedule.evolve(options=report.options, formats=report.formats)
+        report = self.service.validate_request(schedule.tenant_id, self._request(schedule))
+        # Kept as written where it is a relative date, so each firing takes its own day.
+        options = {
+            name: schedule.options[name] if is_relative(schedule.options.get(name)) else value
+            for name, value in report.options.items()
+        }
+        return schedule.evolve(options=options, formats=report.formats)
+
+    def _request(self, schedule: Schedule, at: datetime | None = None) -> ReportRequest:
+        """The schedule's request, its relative dates taken on the day of ``at`` in its zone."""
+        request = schedule.request()
+        today = (at or datetime.now(UTC)).astimezone(zone(schedule.timezone)).date()
+        template = self.service.template(schedule.template_id)
+        options = relative_dates.evaluate(template.parameters, request.options, today)
+        return replace(request, options=options)
 
     @staticmethod
     def _timed(schedule: Schedule, now: datetime) -> Schedule:
@@ -151,7 +166,8 @@ class ScheduleService:
         return self.service.store.reports.insert(report.evolve(created_by=principal.name))
 
     def report_for(self, schedule: Schedule, fired_at: datetime | None = None) -> Report:
-        report = self.service.validate_request(schedule.tenant_id, schedule.request())
+        request = self._request(schedule, fired_at)
+        report = self.service.validate_request(schedule.tenant_id, request)
         return report.evolve(created_by=schedule.created_by, scheduled_for=fired_at)
 
     def runs(
