@@ -623,3 +623,57 @@ def test_keyboard_reaches_the_navigation_and_focus_is_visible(
     assert focused() == "Schedules"
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Schedules", level=1).wait_for()
+
+
+def test_report_page_downloads_a_file_in_one_click(
+    console: Console, console_server: RunningServer, api: httpx.Client
+) -> None:
+    report = create_report(api, template_id="orders", formats=["csv"], name="One click")
+    page = console.page
+    console.sign_in(console_server.admin_key, f"#/reports/{report['id']}")
+    page.locator(".status-card .badge[data-state=FINISHED]").wait_for()
+    finished = api.get(f"/v1/reports/{report['id']}").json()
+    (artifact,) = finished["artifacts"]
+    with page.expect_download() as caught:
+        page.get_by_role("button", name=f"Download {artifact['filename']}").click()
+    download = caught.value
+    assert download.suggested_filename == artifact["filename"]
+    saved = Path(download.path())
+    assert saved.read_bytes() == api.get(f"/v1/reports/{report['id']}/download").content
+
+
+def test_webhooks_page_creates_shows_the_secret_once_and_lists_deliveries(
+    console: Console, console_server: RunningServer, api: httpx.Client
+) -> None:
+    page = console.page
+    console.sign_in(console_server.admin_key, "#/webhooks")
+    page.get_by_role("heading", name="Webhooks", level=1).wait_for()
+    page.get_by_role("link", name="New webhook").first.click()
+    url = f"{console_server.url}/healthz"  # a receiver that answers 200, on this machine
+    page.get_by_label("URL").fill(url)
+    page.get_by_role("button", name="Create webhook").click()
+    secret = page.locator("[data-secret=webhook]")
+    secret.wait_for()
+    shown = secret.inner_text()
+    listed = api.get("/v1/webhooks").json()["results"]
+    hook = next(w for w in listed if w["url"] == url)
+    assert "secret" not in hook and shown not in str(listed)  # shown once, never again
+    console.shoot("webhook-created")
+
+    report = create_report(api, template_id="orders", formats=["csv"], name="Hooked")
+    wait_for(lambda: api.get(f"/v1/reports/{report['id']}").json()["state"] == "FINISHED")
+    wait_for(lambda: api.get(f"/v1/webhooks/{hook['id']}/deliveries").json()["total_count"] > 0)
+    console.go(f"#/webhooks/{hook['id']}")
+    row = page.locator("table.deliveries tbody tr").first
+    row.wait_for()
+    delivery = api.get(f"/v1/webhooks/{hook['id']}/deliveries").json()["results"][0]
+    assert row.get_attribute("data-delivery-id") == delivery["id"]
+    assert row.get_attribute("data-state") == delivery["state"]
+    assert "report.finished" in row.inner_text()
+    console.shoot("webhook-deliveries")
+
+    console.go("#/webhooks")
+    page.get_by_role("button", name=f"Delete the webhook to {url}").click()
+    page.get_by_role("button", name=f"Confirm: Delete the webhook to {url}").click()
+    page.get_by_text("Webhook deleted.").wait_for()
+    assert all(w["id"] != hook["id"] for w in api.get("/v1/webhooks").json()["results"])

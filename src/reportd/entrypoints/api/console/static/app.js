@@ -9,6 +9,7 @@ import { renderReport } from './page-report.js';
 import { renderNewReport } from './page-new.js';
 import { renderSchedules, renderSchedule, renderNewSchedule } from './page-schedules.js';
 import { renderTemplates, renderTemplate } from './page-templates.js';
+import { renderWebhooks, renderNewWebhook, renderWebhook } from './page-webhooks.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -24,6 +25,9 @@ const ROUTES = [
   { path: /^\/schedules\/([^/]+)$/, page: renderSchedule, nav: 'schedules', scope: 'schedules:read' },
   { path: /^\/templates\/?$/, page: renderTemplates, nav: 'templates', scope: 'templates:read' },
   { path: /^\/templates\/([^/]+)$/, page: renderTemplate, nav: 'templates', scope: 'templates:read' },
+  { path: /^\/webhooks\/?$/, page: renderWebhooks, nav: 'webhooks', scope: 'reports:read' },
+  { path: /^\/webhooks\/new$/, page: renderNewWebhook, nav: 'webhooks', scope: 'reports:write' },
+  { path: /^\/webhooks\/([^/]+)$/, page: renderWebhook, nav: 'webhooks', scope: 'reports:read' },
 ];
 
 let me = null;

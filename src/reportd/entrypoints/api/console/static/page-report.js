@@ -1,6 +1,6 @@
 // Report detail: every field, files with sha256 and signed links, the error, a PDF preview.
 
-import { api, enc, signedLink } from './api.js';
+import { api, downloadArtifact, enc, signedLink } from './api.js';
 import {
   copyText, formatBytes, formatNumber, formatRelative, h, replace, timeEl, uid,
 } from './dom.js';
@@ -133,12 +133,28 @@ function artifactItem(r, artifact, notify) {
       }
     },
   }, 'Get signed link');
+  const download = h('button', {
+    type: 'button',
+    class: 'btn btn-small btn-primary',
+    dataset: { action: 'download' },
+    'aria-label': `Download ${artifact.filename}`,
+    onclick: async () => {
+      download.disabled = true;
+      try {
+        await downloadArtifact(r, artifact); // one click: the link is fetched and followed
+      } catch (err) {
+        notify(`${err.code ?? 'error'}: ${err.message}`, 'error');
+      } finally {
+        download.disabled = false;
+      }
+    },
+  }, 'Download');
   return h('li', { class: 'artifact', dataset: { format: artifact.format } },
     h('div', { class: 'artifact-head' },
       h('span', { class: 'file-kind' }, artifactLabel(artifact)),
       h('strong', { class: 'filename' }, artifact.filename),
       h('span', { class: 'muted' }, `${formatBytes(artifact.size)} · ${formatNumber(artifact.rows)} rows · ${artifact.mime_type}`),
-      getLink),
+      download, getLink),
     h('div', { class: 'sha' }, h('span', { class: 'muted' }, 'SHA-256 '), h('code', { class: 'hash' }, artifact.sha256)),
     linkArea);
 }
