@@ -677,3 +677,32 @@ def test_webhooks_page_creates_shows_the_secret_once_and_lists_deliveries(
     page.get_by_role("button", name=f"Confirm: Delete the webhook to {url}").click()
     page.get_by_text("Webhook deleted.").wait_for()
     assert all(w["id"] != hook["id"] for w in api.get("/v1/webhooks").json()["results"])
+
+
+def test_a_schedule_is_edited_in_place_with_a_relative_date(
+    console: Console, console_server: RunningServer, api: httpx.Client
+) -> None:
+    answer = api.post("/v1/schedules", json={"template_id": "orders", "name": "To edit",
+                                             "formats": ["csv"], "cron": "0 6 * * 1"})  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    schedule = answer.json()
+    page = console.page
+    console.sign_in(console_server.admin_key, f"#/schedules/{schedule['id']}")
+    form = page.get_by_role("form", name="Edit schedule")
+    form.wait_for()
+    form.get_by_label("Name", exact=True).fill("Edited monthly")
+    form.get_by_label("Cron expression").fill("0 7 1 * *")
+    form.get_by_label("Time zone").fill("Asia/Seoul")
+    form.get_by_label("Options (JSON)").fill('{"since": "start_of_month"}')
+    form.get_by_role("button", name="Save changes").click()
+    page.get_by_text("Schedule saved.").wait_for()
+    saved = api.get(f"/v1/schedules/{schedule['id']}").json()
+    assert (saved["name"], saved["cron"], saved["timezone"]) == (
+        "Edited monthly", "0 7 1 * *", "Asia/Seoul",
+    )  # fmt: skip
+    assert saved["options"]["since"] == "start_of_month"  # kept as written, taken on each run
+    assert "start_of_month" in page.locator("pre.json").inner_text()
+    form.get_by_label("Options (JSON)").fill("{not json")
+    form.get_by_role("button", name="Save changes").click()
+    page.get_by_role("alert").filter(has_text="not JSON").wait_for()
+    console.shoot("schedule-edit")

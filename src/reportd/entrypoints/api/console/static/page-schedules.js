@@ -5,7 +5,7 @@ import { field, h, replace, timeEl, uid } from './dom.js';
 import { definitionForm } from './definition.js';
 import { templatePicker } from './page-new.js';
 import { reportsTable } from './reports-table.js';
-import { confirmButton, emptyState, pageHead } from './ui.js';
+import { confirmButton, emptyState, errorAlert, pageHead } from './ui.js';
 
 function when(s) {
   if (!s.cron) return h('span', { class: 'muted' }, 'Only when run by hand');
@@ -133,9 +133,69 @@ export async function renderSchedule(ctx) {
       write ? runButton(schedule, ctx) : null),
     h('section', { class: 'card', 'aria-labelledby': 'schedule-details' },
       h('h2', { id: 'schedule-details' }, 'Definition'), details),
+    write ? editForm(schedule, ctx, drawDetails) : null,
     h('section', { 'aria-labelledby': 'history-title' },
       h('h2', { id: 'history-title' }, `History (${runs.total_count} ${runs.total_count === 1 ? 'run' : 'runs'})`),
       runs.results.length ? table.element : emptyState('No runs yet.')));
+}
+
+/** Change a schedule in place: name, calendar, zone, formats and options (JSON, so relative
+ * dates such as "today-7d" can be written); a PATCH, checked by the server like a create. */
+function editForm(schedule, ctx, onSaved) {
+  const { notify } = ctx;
+  const zones = timeZones();
+  const name = h('input', { type: 'text', id: uid('name'), required: true, maxlength: 300, value: schedule.name });
+  const cron = h('input', { type: 'text', id: uid('cron'), class: 'mono', maxlength: 200, value: schedule.cron ?? '', spellcheck: 'false' });
+  const zone = h('input', { type: 'text', id: uid('tz'), list: zones.id, required: true, value: schedule.timezone });
+  const formats = h('input', { type: 'text', id: uid('formats'), required: true, value: schedule.formats.join(', ') });
+  const options = h('textarea', { id: uid('options'), class: 'mono', rows: 6, spellcheck: 'false' },
+    JSON.stringify(schedule.options ?? {}, null, 2));
+  const problems = h('div', { class: 'form-problems', tabindex: '-1' });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save changes');
+  const form = h('form', {
+    class: 'card form',
+    'aria-label': 'Edit schedule',
+    onsubmit: async (event) => {
+      event.preventDefault();
+      replace(problems);
+      let parsed;
+      try {
+        parsed = JSON.parse(options.value || '{}');
+      } catch (err) {
+        replace(problems, h('div', { class: 'alert alert-error', role: 'alert' }, `Options: not JSON (${err.message})`));
+        options.focus();
+        return;
+      }
+      const body = {
+        name: name.value.trim(),
+        timezone: zone.value.trim(),
+        formats: formats.value.split(',').map((f) => f.trim()).filter(Boolean),
+        options: parsed,
+        cron: cron.value.trim() || null,
+      };
+      submit.disabled = true;
+      try {
+        const saved = await api(`/v1/schedules/${enc(schedule.id)}`, { method: 'PATCH', body });
+        onSaved(saved);
+        notify('Schedule saved.');
+      } catch (err) {
+        replace(problems, errorAlert(err));
+        problems.focus();
+      } finally {
+        submit.disabled = false;
+      }
+    },
+  },
+  h('h2', {}, 'Edit'),
+  field('Name', name),
+  field('Cron expression', cron, 'Empty: only when run by hand.'),
+  field('Time zone', zone),
+  zones,
+  field('Formats', formats, 'Comma-separated, among the template\'s formats.'),
+  field('Options (JSON)', options, 'Date options may be relative: "today-7d", "start_of_month", ... taken on each run\'s day in the schedule\'s zone.'),
+  problems,
+  h('div', { class: 'actions' }, submit));
+  return form;
 }
 
 function timeZones() {
