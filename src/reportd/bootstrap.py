@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import weakref
 from typing import Any
 
 from reportd.adapters.db import Store
+from reportd.adapters.sources.base import Source
 from reportd.adapters.sources.registry import build_source
 from reportd.adapters.storage.base import ArtifactStorage
 from reportd.adapters.storage.registry import build_storage
@@ -26,17 +28,56 @@ from reportd.entrypoints.api.webhook_schemas import report_body
 log = logging.getLogger("reportd")
 
 DEMO_TENANT = "demo"
+# The URL each source was built from, so a reload rebuilds only the sources that changed.
+_SOURCE_URLS: weakref.WeakKeyDictionary[Source, str] = weakref.WeakKeyDictionary()
+
+
+def build_sources(settings: Settings, reuse: dict[str, Source] | None = None) -> dict[str, Source]:
+    """Every configured source; one in ``reuse`` with the same name and URL is kept as it is."""
+    worker = settings.worker
+    built: dict[str, Source] = {}
+    for conf in settings.all_sources():
+        current = (reuse or {}).get(conf.name)
+        if current is not None and _SOURCE_URLS.get(current) == conf.url:
+            built[conf.name] = current
+            continue
+        source = build_source(
+            conf.name,
+            conf.url,
+            threads=worker.duckdb_threads,
+            memory_limit=worker.duckdb_memory_limit,
+        )
+        _SOURCE_URLS[source] = conf.url
+        built[conf.name] = source
+    return built
+
+
+def reload_library(service: ReportService, settings: Settings) -> list[Source]:
+    """SIGHUP: re-read the template files and the sources from ``settings``, then swap them in.
+
+    Everything is built before anything is swapped, so a broken template file raises here and
+    the running set stays as it was. Each swap is one attribute assignment: a request or a run
+    sees the old set or the new one, never half of each. Returned: the sources no longer
+    configured (or whose URL changed); a report running on one may still be using it, so the
+    caller closes them when the process ends, not now.
+    """
+    templates = load_templates(settings.template_dirs())
+    sources = build_sources(settings, reuse=service.sources)
+    kept = {id(s) for s in sources.values()}
+    retired = [s for s in service.sources.values() if id(s) not in kept]
+    service.templates = dict(templates)
+    service.sources = sources
+    log.info(
+        "templates and sources reloaded",
+        extra={"action": "reload", "templates": len(templates), "sources": sorted(sources)},
+    )
+    return retired
 
 
 def build_service(settings: Settings) -> ReportService:
     store = Store.connect(settings.database_url, pool_size=settings.database.pool_size)
     worker = settings.worker
-    sources = {
-        s.name: build_source(
-            s.name, s.url, threads=worker.duckdb_threads, memory_limit=worker.duckdb_memory_limit
-        )
-        for s in settings.all_sources()
-    }
+    sources = build_sources(settings)
     storages = {
         name: _storage(name, config) for name, config in settings.storage_settings().items()
     }

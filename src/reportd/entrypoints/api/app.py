@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -11,12 +11,13 @@ from fastapi import FastAPI
 from reportd import __version__
 from reportd.app.service import ReportService
 from reportd.bootstrap import build_service, prepare
-from reportd.config import Settings
+from reportd.config import Settings, metrics_address
 from reportd.entrypoints.api.console import router as console_router
 from reportd.entrypoints.api.dialects import include_dialects
 from reportd.entrypoints.api.errors import install_error_handlers
 from reportd.entrypoints.api.idempotency import IdempotencyMiddleware
 from reportd.entrypoints.api.ratelimit import RateLimitHeadersMiddleware
+from reportd.entrypoints.api.reloading import Reloader
 from reportd.entrypoints.api.routes import (
     files,
     health,
@@ -36,16 +37,29 @@ def create_app(
     *,
     service: ReportService | None = None,
     workers: int | None = None,
+    reloader: Callable[[], Settings] | None = None,
+    process_index: int = 0,
 ) -> FastAPI:
-    """``workers``: in-process worker slots (default from settings; 0 for an API-only process)."""
+    """``workers``: in-process worker slots (default from settings; 0 for an API-only process).
+
+    ``reloader``: how to re-read the settings on SIGHUP (templates and sources are reloaded in
+    place, see ``reloading``); None takes no signal. ``process_index``: this HTTP process's
+    number under ``reportd serve --http-processes`` (its ``metrics_listen`` port offset).
+    """
     service = service or build_service(settings)
     slots = settings.worker.concurrency if workers is None else workers
     metrics = Metrics()
     metrics.watch_queue(service.store.queue)
+    reload = Reloader(service, reloader) if reloader is not None else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prepare(settings, service)
+        if settings.server.metrics_listen:
+            host, port = metrics_address(settings.server.metrics_listen)
+            metrics.serve(port + process_index, host)
+        if reload is not None:
+            reload.install()
         worker = None
         if slots > 0:
             worker = Worker(
@@ -65,6 +79,9 @@ def create_app(
                 door.stop()  # before the service closes: open calls still need it
             if worker is not None:
                 worker.stop()
+            if reload is not None:
+                reload.uninstall()
+                reload.close()
             service.close()
 
     app = FastAPI(
@@ -76,6 +93,7 @@ def create_app(
     app.state.service = service
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.reloader = reload
     app.state.notify_created = lambda: None
     app.state.notify_canceled = lambda _report_id: None
     install_error_handlers(app)

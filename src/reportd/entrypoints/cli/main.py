@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -160,30 +158,61 @@ def serve(
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="API only.", envvar="REPORTD_NO_WORKER")
     ] = False,
+    http_processes: Annotated[
+        int | None,
+        typer.Option(
+            "--http-processes",
+            envvar="REPORTD_SERVER__PROCESSES",
+            help="HTTP processes sharing the port (default [server] processes, 1).",
+            min=1,
+        ),
+    ] = None,
 ) -> None:
     """Serve the API and console, with embedded workers unless --no-worker."""
-    import uvicorn
+    from reportd.entrypoints.processes import SettingsRecipe
 
-    from reportd.entrypoints.api.app import create_app
-
+    recipe = SettingsRecipe(config, {"data_dir": data_dir}, {"host": host, "port": port})
     settings = _settings(config, data_dir=data_dir)
-    server = settings.server.model_copy(
-        update={k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    )
-    settings = settings.model_copy(update={"server": server})
+    settings = settings.model_copy(update={"server": recipe.load().server})
+    server = settings.server
     try:
         settings.check_safe_to_serve()
     except ReportdError as exc:
         _fail(exc)
     _configure_logging()
+    processes = http_processes or server.processes
+    if processes > 1:  # every core: a supervisor, HTTP and worker processes of their own
+        from reportd.entrypoints.processes import serve_processes
+
+        _service(settings, wait=True).close()  # migrate and lay out the demo once, here
+        count = server.worker_processes if server.worker_processes is not None else 1
+        _banner(settings, config)
+        serve_processes(
+            recipe,
+            settings,
+            http_processes=processes,
+            worker_processes=0 if no_worker else count,
+            worker_slots=workers,
+        )
+        return
+    import uvicorn
+
+    from reportd.entrypoints.api.app import create_app
+
     slots = 0 if no_worker else workers
     service = _service(settings, wait=True, prepared=False)  # the app prepares it on start
     try:
-        application = create_app(settings, service=service, workers=slots)
+        application = create_app(settings, service=service, workers=slots, reloader=recipe.load)
     except ReportdError as exc:
         _fail(exc)
     _banner(settings, config)
-    uvicorn.run(application, host=server.host, port=server.port, log_level="warning")
+    uvicorn.run(
+        application,
+        host=server.host,
+        port=server.port,
+        log_level="warning",
+        timeout_graceful_shutdown=int(server.graceful_timeout),
+    )
 
 
 def _banner(settings: Settings, config: Path | None) -> None:
@@ -211,33 +240,18 @@ def worker(
         int | None, typer.Option(envvar="REPORTD_WORKER__CONCURRENCY", help="Worker slots.")
     ] = None,
 ) -> None:
-    """Run worker slots only (scale-out): claim and generate reports until SIGTERM."""
-    from reportd.entrypoints.worker import Worker
-    from reportd.obs.metrics import Metrics
+    """Run worker slots only (scale-out): claim and generate reports until SIGTERM.
+
+    SIGHUP re-reads templates and sources. ``REPORTD_WORKER_INDEX`` (systemd's
+    reportd-worker@N) offsets ``[worker] metrics_port``.
+    """
+    from reportd.entrypoints.processes import SettingsRecipe, worker_index, worker_process
 
     settings = _settings(config, data_dir=data_dir)
     _configure_logging()
     service = _service(settings, wait=True)
-    slots = concurrency or settings.worker.concurrency
-    metrics = Metrics()
-    if settings.worker.metrics_port is not None:
-        metrics.serve(settings.worker.metrics_port, settings.worker.metrics_host)
-    running = Worker(
-        service,
-        concurrency=slots,
-        poll_interval=settings.worker.poll_interval,
-        metrics=metrics,
-    )
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    running.start()
-    # Wait in slices: a signal the kernel hands to another thread (a slot, DuckDB's) only
-    # runs its Python handler once the main thread executes again.
-    while not stop.wait(0.5):
-        pass
-    running.stop()
-    service.close()
+    recipe = SettingsRecipe(config, {"data_dir": data_dir})
+    worker_process(recipe, concurrency, worker_index(), service=service)
 
 
 @app.command()
