@@ -372,3 +372,45 @@ def test_native_list_accepts_the_same_filter_machinery(tenant: httpx.Client) -> 
     bad = tenant.get("/v1/reports", params={"filter": "name zz 1"}).json()
     assert bad["error"]["code"] == "invalid_filter"
     assert bad["error"]["details"]["position"] == 5
+
+
+def test_console_api_form(acme: httpx.Client, backend_server: RunningServer) -> None:
+    """Cloudforet console-api's ``POST /report/report/{verb}``, its error body included."""
+    domain = {"domain_id": acme.domain_id}  # type: ignore[attr-defined]
+    made = acme.post(
+        "/report/report/create", json={**domain, "template_id": "orders", "name": "console"}
+    )
+    assert made.status_code == 200, made.text
+    info = made.json()
+    assert list(info) == REPORT_INFO_FIELDS
+    wait_finished(acme, info["report_id"])
+    got = acme.post("/report/report/get", json={**domain, "report_id": info["report_id"]})
+    assert got.json()["state"] == "FINISHED"
+    only = {**domain, "report_id": info["report_id"], "only": ["state"]}
+    assert acme.post("/report/report/get", json=only).json() == {"state": "FINISHED"}
+    link = acme.post("/report/report/get_download_url", json={**domain, **only, "only": None})
+    assert link.status_code == 400  # only is not a field of GetDownloadURLRequest
+    link = acme.post(
+        "/report/report/get_download_url", json={**domain, "report_id": info["report_id"]}
+    )
+    assert httpx.get(link.json()["download_url"], timeout=30).status_code == 200
+    listed = acme.post(
+        "/report/report/list", json={**domain, "query": {"filter": [{"k": "name", "v": "console"}]}}
+    ).json()
+    assert [r["report_id"] for r in listed["results"]] == [info["report_id"]]
+
+    def console_error(response: httpx.Response, status: int, code: str) -> None:
+        assert response.status_code == status, response.text
+        assert list(response.json()) == ["error"]
+        assert sorted(response.json()["error"]) == ["code", "message"]
+        assert response.json()["error"]["code"] == code
+
+    with client(backend_server, "rk_not-a-key") as wrong:
+        console_error(
+            wrong.post("/report/report/list", json=domain), 401, "ERROR_AUTHENTICATE_FAILURE"
+        )
+    other = {"domain_id": OTHER_TENANT}
+    console_error(acme.post("/report/report/list", json=other), 403, "ERROR_PERMISSION_DENIED")
+    console_error(acme.post("/report/report/get", json=domain), 400, "ERROR_REQUIRED_PARAMETER")
+    missing = {**domain, "report_id": "nope"}
+    console_error(acme.post("/report/report/get", json=missing), 400, "ERROR_NOT_FOUND")

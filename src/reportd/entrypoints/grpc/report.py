@@ -60,7 +60,7 @@ class ReportDoor:
         self.calls: dict[str, Call] = {
             "get": self.get,
             "get_download_url": self.get_download_url,
-            "list": self.list,
+            "list": self.list_reports,
             "create": self.create,
         }
 
@@ -82,7 +82,7 @@ class ReportDoor:
             self.service, caller, asked.domain_id, asked.report_id, self.base_url
         )
 
-    def list(self, caller: Principal, params: Params) -> Params:
+    def list_reports(self, caller: Principal, params: Params) -> Params:
         return wire.list_reports(self.service, caller, _model(wire.ReportQuery, params))
 
     # -- the gRPC side -----------------------------------------------------------------------

@@ -20,13 +20,15 @@ SpaceONE's conventions because the document is silent. What is REST's own:
 - Timestamps are protobuf JSON Timestamps; an absent ``error`` is ``null``; every ReportInfo
   field is always present unless ``only``/``minimal`` leave it out.
 - Success is 200 on every call, as gRPC-gateway answers.
+- Cloudforet's console-api form of the same calls, ``POST /report/report/{verb}``, is
+  ``spaceone_console.py``, served by this dialect's ``router`` too.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from fastapi import Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
@@ -35,6 +37,7 @@ from reportd.domain.models import Principal
 from reportd.entrypoints import spaceone_wire as wire
 from reportd.entrypoints.api.auth import principal, service_of
 from reportd.entrypoints.api.dialects.routing import router_with_errors
+from reportd.entrypoints.api.dialects.spaceone_console import router as console_router
 from reportd.entrypoints.api.schemas import MAX_OFFSET
 from reportd.entrypoints.spaceone_wire import (
     CreateReportRequest,
@@ -120,7 +123,7 @@ def render_error(request: Request, exc: ReportdError) -> Response:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-router = router_with_errors(
+rest = router_with_errors(
     prefix="/report/v1", tag="dialect: SpaceONE report.v1", render_error=render_error
 )
 Caller = Annotated[Principal, Depends(principal)]
@@ -132,7 +135,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 # -- routes -----------------------------------------------------------------------------------
 
 
-@router.post(
+@rest.post(
     "/reports",
     operation_id="spaceone_report_create",
     response_model=None,
@@ -145,7 +148,7 @@ def create(body: CreateReportRequest, caller: Caller, request: Request) -> dict[
     return wire.report_info(report)
 
 
-@router.get(
+@rest.get(
     "/report/{report_id}",
     operation_id="spaceone_report_get",
     response_model=None,
@@ -161,7 +164,7 @@ def get(
     return wire.get(service_of(request), caller, domain_id, report_id, only or [])
 
 
-@router.get(
+@rest.get(
     "/report/{report_id}/download_url",
     operation_id="spaceone_report_get_download_url",
     response_model=None,
@@ -174,7 +177,7 @@ def get_download_url(
     return wire.get_download_url(service, caller, domain_id, report_id, str(request.base_url))
 
 
-@router.get(
+@rest.get(
     "/reports",
     operation_id="spaceone_report_list",
     response_model=None,
@@ -221,7 +224,7 @@ def list_reports(
     return wire.list_reports(service_of(request), caller, asked)
 
 
-@router.post(
+@rest.post(
     "/reports/search",
     operation_id="spaceone_report_search",
     response_model=None,
@@ -230,3 +233,8 @@ def list_reports(
 def search(body: ReportQuery, caller: Caller, request: Request) -> dict[str, Any]:
     """list, with ReportQuery as the JSON body."""
     return wire.list_reports(service_of(request), caller, body)
+
+
+router = APIRouter()  # what the dialect registry serves: REST, and the console-api form
+router.include_router(rest)
+router.include_router(console_router)

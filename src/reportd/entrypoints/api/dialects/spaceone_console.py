@@ -1,0 +1,92 @@
+"""Cloudforet console-api's form of SpaceONE report.v1: ``POST /report/report/{verb}``.
+
+The SpaceONE web console talks to console-api (an HTTP gateway in front of the gRPC services)
+as ``POST /{service}/{resource}/{verb}`` with the request message as the JSON body and the API
+token as ``Authorization: Bearer``. reportd answers that form for the Report resource:
+``POST /report/report/create``, ``/get``, ``/get_download_url`` and ``/list``, each one call of
+``reportd.entrypoints.spaceone_wire`` (as the REST binding and the gRPC door). Errors are
+console-api's (``lib/error.ts``, ``lib/grpc-client/grpc-error.ts``): ``{"error": {"message",
+"code"}}`` with the HTTP status console-api gives the gRPC status.
+
+Deviations: ``domain_id`` is required in the body, as on the other doors (console-api's backend
+would take it from the token); times are RFC 3339 strings, as in the REST binding.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+
+from reportd.domain.errors import RateLimited, ReportdError
+from reportd.domain.models import Principal
+from reportd.entrypoints import spaceone_wire as wire
+from reportd.entrypoints.api.auth import principal, service_of
+from reportd.entrypoints.api.dialects.routing import router_with_errors
+
+HTTP_STATUS: Final = {  # console-api's grpc-error.ts, for the statuses SpaceONE errors have
+    "INVALID_ARGUMENT": 400,
+    "FAILED_PRECONDITION": 400,
+    "UNAUTHENTICATED": 401,
+    "PERMISSION_DENIED": 403,
+    "RESOURCE_EXHAUSTED": 429,
+    "UNAVAILABLE": 503,
+    "INTERNAL": 500,
+}
+
+
+class ConsoleErrorDetail(BaseModel):
+    message: str
+    code: str
+
+
+class ConsoleError(BaseModel):
+    error: ConsoleErrorDetail
+
+
+def render_error(request: Request, exc: ReportdError) -> Response:
+    """Any error on these routes, as console-api's default error handler sends it."""
+    fault = wire.fault_of(exc)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+    body = {"error": {"message": fault.message, "code": fault.code}}
+    return JSONResponse(body, status_code=HTTP_STATUS[fault.status], headers=headers)
+
+
+router = router_with_errors(
+    prefix="/report/report", tag="dialect: SpaceONE console-api", render_error=render_error
+)
+Caller = Annotated[Principal, Depends(principal)]
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ConsoleError} for code in (400, 401, 403, 429, 500)
+}
+
+
+@router.post("/create", operation_id="spaceone_console_report_create", responses=_ERRORS)
+def create(body: wire.CreateReportRequest, caller: Caller, request: Request) -> dict[str, Any]:
+    report = wire.create(service_of(request), caller, body)
+    if not report.deduplicated:
+        request.app.state.notify_created()
+    return wire.report_info(report)
+
+
+@router.post("/get", operation_id="spaceone_console_report_get", responses=_ERRORS)
+def get(body: wire.GetReportRequest, caller: Caller, request: Request) -> dict[str, Any]:
+    return wire.get(service_of(request), caller, body.domain_id, body.report_id, body.only)
+
+
+@router.post(
+    "/get_download_url", operation_id="spaceone_console_report_get_download_url", responses=_ERRORS
+)
+def get_download_url(
+    body: wire.GetDownloadURLRequest, caller: Caller, request: Request
+) -> dict[str, Any]:
+    service = service_of(request)
+    base_url = str(request.base_url)
+    return wire.get_download_url(service, caller, body.domain_id, body.report_id, base_url)
+
+
+@router.post("/list", operation_id="spaceone_console_report_list", responses=_ERRORS)
+def list_reports(body: wire.ReportQuery, caller: Caller, request: Request) -> dict[str, Any]:
+    return wire.list_reports(service_of(request), caller, body)
