@@ -32,6 +32,8 @@ Deviations from a SpaceONE server, and why:
 - Links from ``get_download_url`` point at the HTTP server (``[server] public_url``, else its bind
   address), since a gRPC call has no Host header to build them from.
 - Plaintext only (no ``grpc+ssl``): put a TLS-terminating proxy in front for a public bind.
+- Under ``reportd serve --http-processes N`` each HTTP process serves the gRPC port too (grpcio
+  binds it with ``SO_REUSEPORT``, so they share it as they share the HTTP socket).
 - Health is SERVING from start to shutdown (NOT_SERVING while draining); it does not follow the
   database (HTTP ``/readyz`` does).
 """
