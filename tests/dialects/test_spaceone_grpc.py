@@ -405,3 +405,24 @@ def test_reportd_serve_refuses_a_public_grpc_bind_without_a_secret(tmp_path: Pat
     )
     assert done.returncode == 1
     assert "refusing gRPC on 0.0.0.0 without [server] secret" in done.stderr
+
+
+def test_rate_limits_count_grpc_calls_too(tmp_path: Path) -> None:
+    """The same [rate_limits] as HTTP: over the limit is RESOURCE_EXHAUSTED with retry-after."""
+    limited = (
+        GRPC_CONFIG + "\n[rate_limits]\nenabled = true\nwindow_seconds = 3600\nkey_reads = 2\n"
+    )
+    with start_server(tmp_path, config_toml=limited, workers=0) as server:
+        assert server.grpc_target is not None
+        with grpc.insecure_channel(server.grpc_target) as channel:
+            api = client_for(server, channel, Reflected.of(channel), server.tenant)
+            for _ in range(2):
+                assert api("list")["total_count"] == 0
+            with pytest.raises(grpc.RpcError) as caught:
+                api("list")
+            status, code, _ = refusal(caught.value)
+            assert (status, code) == (Code.RESOURCE_EXHAUSTED, "ERROR_RATE_LIMITED")
+            trailing = dict(caught.value.trailing_metadata())  # type: ignore[attr-defined]
+            assert int(trailing["retry-after"]) > 0
+            made = api("create", template_id="orders", name="writes are counted apart")
+            assert made["report_id"]
