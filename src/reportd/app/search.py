@@ -33,15 +33,14 @@ from reportd.domain.filters import (
     Op,
     Or,
     Present,
-    SqlFragment,
     compile_expr,
     format_filter,
     parse_filter,
     parse_order_by,
 )
 from reportd.domain.formats import FieldType
-from reportd.domain.listing import ReportPage, ReportSelection
-from reportd.domain.models import Field, Principal, Scope
+from reportd.domain.listing import REPORT_FIELDS, ReportPage, ReportSelection
+from reportd.domain.models import Principal, Scope
 from reportd.domain.states import ReportState
 
 if TYPE_CHECKING:
@@ -62,25 +61,6 @@ __all__ = [
 MAX_LIMIT: Final = 1000
 
 
-def _attribute(column: str, kind: FieldType = FieldType.STRING) -> Field:
-    return Field(name=column, type=kind, filterable=True, sortable=True)
-
-
-# Attribute name -> its column; ``report_id`` is SpaceONE's name for ``id``.
-REPORT_FIELDS: Final[Mapping[str, Field]] = {
-    "id": _attribute("id"),
-    "report_id": _attribute("id"),
-    "name": _attribute("name"),
-    "state": _attribute("state"),
-    "template_id": _attribute("template_id"),
-    "created_by": _attribute("created_by"),
-    "schedule_id": _attribute("schedule_id"),
-    "storage_id": _attribute("storage_id"),
-    "created_at": _attribute("created_at", FieldType.DATETIME),
-    "started_at": _attribute("started_at", FieldType.DATETIME),
-    "finished_at": _attribute("finished_at", FieldType.DATETIME),
-    "expires_at": _attribute("expires_at", FieldType.DATETIME),
-}
 # What a keyword is looked for in (SpaceONE's keyword search), any of them.
 KEYWORD_FIELDS: Final = ("report_id", "name", "template_id", "created_by")
 
@@ -142,7 +122,7 @@ class ReportSearch:
             raise ValidationError("a cursor pages the default order only (newest first)")
         selection = ReportSelection(
             tenant_id=principal.tenant_id,
-            where=compile_search(query),
+            where=search_conditions(query),
             order=order,
             offset=query.offset,
             limit=query.limit,
@@ -185,31 +165,28 @@ def _order(sort: Sequence[tuple[str, bool]]) -> tuple[tuple[str, bool], ...]:
     return parse_order_by(items, REPORT_FIELDS)
 
 
-def compile_search(query: ReportSearchQuery) -> SqlFragment:
-    """Every condition of ``query`` as one parameterised WHERE fragment (empty: no condition)."""
+def search_conditions(query: ReportSearchQuery) -> tuple[Expr, ...]:
+    """Every condition of ``query``, each checked against ``REPORT_FIELDS`` (all must hold).
+
+    Raises FilterSyntaxError or ValidationError for what a store could not run.
+    """
     parts: list[Expr] = [condition_expr(c) for c in query.conditions]
     if query.any_of:
         parts.append(_any(condition_expr(c) for c in query.any_of))
     if query.keyword:
         keyword = Literal(query.keyword)
         parts.append(_any(Comparison(key, Op.CO, keyword) for key in KEYWORD_FIELDS))
-    where = SqlFragment("", {})
+    found: list[Expr] = []
     if parts:
         expr = parts[0] if len(parts) == 1 else And(tuple(parts))
-        where = compile_expr(expr, REPORT_FIELDS, expression=format_filter(expr))
+        compile_expr(expr, REPORT_FIELDS, expression=format_filter(expr))
+        found.append(expr)
     if query.filter and query.filter.strip():
-        # Compiled on its own so that error positions point into the text the client sent.
-        text = compile_expr(
-            parse_filter(query.filter), REPORT_FIELDS, param_prefix="_t", expression=query.filter
-        )
-        where = _both(where, text)
-    return where
-
-
-def _both(first: SqlFragment, second: SqlFragment) -> SqlFragment:
-    if not first.sql:
-        return second
-    return SqlFragment(f"({first.sql}) AND ({second.sql})", {**first.params, **second.params})
+        # Checked on its own so that error positions point into the text the client sent.
+        expr = parse_filter(query.filter)
+        compile_expr(expr, REPORT_FIELDS, expression=query.filter)
+        found.append(expr)
+    return tuple(found)
 
 
 def _any(exprs: Any) -> Expr:

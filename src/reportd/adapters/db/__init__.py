@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
 
@@ -21,6 +22,9 @@ from reportd.adapters.db.subjects import SubjectIndex
 from reportd.adapters.db.tenants import TenantStore
 from reportd.adapters.db.webhooks import WebhookStore
 from reportd.domain.errors import Unavailable
+
+if TYPE_CHECKING:
+    from reportd.app import ports
 
 
 @dataclass
@@ -72,6 +76,12 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+if TYPE_CHECKING:
+
+    def _implements(store: Store) -> ports.Store:
+        return store  # mypy checks every adapter against its port here
 
 
 __all__ = [

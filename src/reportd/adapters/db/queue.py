@@ -41,7 +41,7 @@ class QueueStore:
         """How many reports are in each state, every state present (for /metrics)."""
         query = select(reports.c.state, func.count()).group_by(reports.c.state)
         with read_transaction(self.engine) as conn:
-            found = {state: int(n) for state, n in conn.execute(query).tuples()}
+            found = {str(row[0]): int(row[1]) for row in conn.execute(query)}
         return {state.value: found.get(state.value, 0) for state in ReportState}
 
     def claim(self, worker_id: str, lease_seconds: float) -> Report | None:

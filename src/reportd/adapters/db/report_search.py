@@ -1,8 +1,8 @@
-"""Reports found by a compiled filter over their own columns, sorted, paged and counted.
+"""Reports found by filter conditions over their own columns, sorted, paged and counted.
 
-The filter arrives as a ``SqlFragment`` compiled by ``reportd.domain.filters`` from the fixed
-report attributes of ``reportd.app.search`` (whose field names are the ``reports`` columns),
-so every value in it is a bound parameter. Rows are always limited to one tenant here.
+The conditions arrive as ASTs over ``REPORT_FIELDS`` (whose field names are the ``reports``
+columns), already checked by the caller; each is compiled by ``reportd.domain.filters``, so
+every value in it is a bound parameter. Rows are always limited to one tenant here.
 """
 
 from __future__ import annotations
@@ -17,8 +17,14 @@ from sqlalchemy.sql import ColumnElement
 from reportd.adapters.db.database import read_transaction
 from reportd.adapters.db.rows import report_of, with_artifacts
 from reportd.adapters.db.schema import UTCDateTime, reports
-from reportd.domain.filters import SqlFragment
-from reportd.domain.listing import ReportPage, ReportSelection, decode_cursor, encode_cursor
+from reportd.domain.filters import SqlFragment, compile_expr
+from reportd.domain.listing import (
+    REPORT_FIELDS,
+    ReportPage,
+    ReportSelection,
+    decode_cursor,
+    encode_cursor,
+)
 
 
 class ReportSearchStore:
@@ -29,8 +35,8 @@ class ReportSearchStore:
 
     def search(self, selection: ReportSelection) -> ReportPage:
         conditions = [reports.c.tenant_id == selection.tenant_id]
-        if selection.where.sql:
-            conditions.append(_where(selection.where))
+        for n, expr in enumerate(selection.where):
+            conditions.append(_where(compile_expr(expr, REPORT_FIELDS, param_prefix=f"_w{n}_")))
         count = select(func.count()).select_from(reports).where(*conditions)
         with read_transaction(self.engine) as conn:
             total = int(conn.execute(count).scalar_one())

@@ -13,7 +13,8 @@ One grammar serves the native API and the PingOne dialect (SCIM-like, case-insen
 
 One module per stage: ``tokens`` (text to tokens) and ``parser`` (tokens to the AST of
 ``nodes``), ``fields`` (names resolved and values coerced against a template's fields),
-``compiler`` (AST to SQL), ``order`` (``order_by``) and ``text`` (the AST printed back).
+``compiler`` (AST to SQL), ``evaluate`` (the same AST applied to rows in Python), ``order``
+(``order_by``) and ``text`` (the AST printed back).
 docs/filters.md describes the language for its users.
 """
 
@@ -25,6 +26,7 @@ from reportd.domain.filters.compiler import (
     compile_filter,
     quote_identifier,
 )
+from reportd.domain.filters.evaluate import Row, compile_predicate
 from reportd.domain.filters.fields import Bound
 from reportd.domain.filters.nodes import (
     And,
@@ -55,10 +57,12 @@ __all__ = [
     "Op",
     "Or",
     "Present",
+    "Row",
     "Scalar",
     "SqlFragment",
     "compile_expr",
     "compile_filter",
+    "compile_predicate",
     "format_filter",
     "format_literal",
     "parse_filter",
