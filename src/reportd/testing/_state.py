@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from reportd.domain.credentials import OAuthClient, User
 from reportd.domain.errors import ReportNotFound
 from reportd.domain.idempotency import IdempotencyRecord
 from reportd.domain.models import ApiKey, Report, Schedule, Tenant
@@ -69,6 +70,8 @@ class MemoryState:
         self.schedules: dict[str, Schedule] = {}
         self.tenants: dict[str, Tenant] = {}
         self.keys: dict[str, ApiKey] = {}
+        self.clients: dict[str, OAuthClient] = {}
+        self.users: dict[str, User] = {}
         self.webhooks: dict[str, Webhook] = {}
         self.deliveries: dict[str, DeliveryRow] = {}
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}

@@ -2,7 +2,7 @@
 
 It keeps the SQL store's rules (leases, finishing only under the lease, a late cancel winning,
 reaping with attempts, the dedup window, one report per schedule firing, the webhook outbox,
-idempotency claims, rate counters, report search) and passes the same contract suite
+idempotency claims, rate counters, report search, credentials) and passes the same contract suite
 (``tests/contract``). One re-entrant lock guards all of it, so threads may share a store.
 """
 
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from reportd.domain.errors import Unavailable
 from reportd.testing._state import Clock, MemoryState, utc_now
+from reportd.testing.credentials import MemoryClients, MemoryUsers
 from reportd.testing.keys import MemoryIdempotency, MemoryRateCounters
 from reportd.testing.queue import MemoryQueue
 from reportd.testing.reports import MemoryReports, MemorySearch, MemorySubjects
@@ -40,6 +41,8 @@ class InMemoryStore:
         self.rate_counters = MemoryRateCounters(self.state)
         self.search = MemorySearch(self.state)
         self.subjects = MemorySubjects(self.state)
+        self.clients = MemoryClients(self.state)
+        self.users = MemoryUsers(self.state)
         self.available = True
 
     def migrate(self) -> None:
