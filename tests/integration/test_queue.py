@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from reportd.adapters.db import Store
-from reportd.adapters.db.reports import ReportQuery
 from reportd.domain.formats import Format, Packaging
+from reportd.domain.listing import ReportQuery
 from reportd.domain.models import Artifact, Progress, Report, ReportError
 from reportd.domain.states import ReportState
 
@@ -57,12 +57,12 @@ def artifact_for(report: Report) -> Artifact:
 def test_claims_oldest_first_and_only_once(store: Store) -> None:
     first = store.reports.insert(new_report())
     second = store.reports.insert(new_report())
-    claimed = store.reports.claim("w1", 30)
+    claimed = store.queue.claim("w1", 30)
     assert claimed is not None and claimed.id == first.id
     assert claimed.state is ReportState.IN_PROGRESS and claimed.attempts == 1
-    again = store.reports.claim("w2", 30)
+    again = store.queue.claim("w2", 30)
     assert again is not None and again.id == second.id
-    assert store.reports.claim("w3", 30) is None
+    assert store.queue.claim("w3", 30) is None
 
 
 def test_concurrent_claims_never_share_a_report(store: Store) -> None:
@@ -71,7 +71,7 @@ def test_concurrent_claims_never_share_a_report(store: Store) -> None:
     lock = threading.Lock()
 
     def claim_all(worker: str) -> None:
-        while (report := store.reports.claim(worker, 30)) is not None:
+        while (report := store.queue.claim(worker, 30)) is not None:
             with lock:
                 claimed.append(report.id)
 
@@ -85,31 +85,29 @@ def test_concurrent_claims_never_share_a_report(store: Store) -> None:
 
 def test_finish_records_artifacts_only_while_holding_the_lease(store: Store) -> None:
     report = store.reports.insert(new_report())
-    claimed = store.reports.claim("w1", 30)
+    claimed = store.queue.claim("w1", 30)
     assert claimed is not None
     expires = datetime.now(UTC) + timedelta(days=1)
-    assert not store.reports.finish(
+    assert not store.queue.finish(
         report.id, "intruder", [artifact_for(report)], Progress(3, 3), expires
     )
-    assert store.reports.finish(report.id, "w1", [artifact_for(report)], Progress(3, 3), expires)
+    assert store.queue.finish(report.id, "w1", [artifact_for(report)], Progress(3, 3), expires)
     done = store.reports.get(report.id, "t1")
     assert done.state is ReportState.FINISHED
     assert [a.filename for a in done.artifacts] == ["orders.csv"]
     assert done.progress == Progress(3, 3)
     # A second finish (say, a worker that lost its lease) changes nothing.
-    assert not store.reports.finish(
-        report.id, "w1", [artifact_for(report)], Progress(9, 9), expires
-    )
+    assert not store.queue.finish(report.id, "w1", [artifact_for(report)], Progress(9, 9), expires)
     assert len(store.reports.get(report.id).artifacts) == 1
 
 
 def test_expired_lease_is_requeued_then_fails_after_max_attempts(store: Store) -> None:
     report = store.reports.insert(new_report())
     for attempt in (1, 2):
-        claimed = store.reports.claim(f"w{attempt}", 0.05)
+        claimed = store.queue.claim(f"w{attempt}", 0.05)
         assert claimed is not None and claimed.attempts == attempt
         time.sleep(0.1)
-        result = store.reports.reap(max_attempts=2)
+        result = store.queue.reap(max_attempts=2)
         if attempt == 1:
             assert result.requeued == [report.id]
             assert store.reports.get(report.id).state is ReportState.CREATED
@@ -117,21 +115,21 @@ def test_expired_lease_is_requeued_then_fails_after_max_attempts(store: Store) -
     assert failed.state is ReportState.FAILURE
     assert failed.error is not None and failed.error.code == "attempts_exhausted"
     # The first worker waking up late cannot finish it.
-    assert not store.reports.finish(report.id, "w1", [], Progress(), datetime.now(UTC))
+    assert not store.queue.finish(report.id, "w1", [], Progress(), datetime.now(UTC))
 
 
 def test_heartbeat_renews_the_lease_and_reports_cancel(store: Store) -> None:
     report = store.reports.insert(new_report())
-    assert store.reports.claim("w1", 0.3) is not None
+    assert store.queue.claim("w1", 0.3) is not None
     for _ in range(4):
         time.sleep(0.1)
-        beat = store.reports.heartbeat(report.id, "w1", 0.3, Progress(10, 100))
+        beat = store.queue.heartbeat(report.id, "w1", 0.3, Progress(10, 100))
         assert beat.alive and not beat.cancel_requested
-    assert store.reports.reap(max_attempts=3).requeued == []
+    assert store.queue.reap(max_attempts=3).requeued == []
     assert store.reports.get(report.id).progress == Progress(10, 100)
     store.reports.request_cancel(report.id, "t1", LATER)
-    assert store.reports.heartbeat(report.id, "w1", 0.3, Progress(20, 100)).cancel_requested
-    assert not store.reports.heartbeat(report.id, "other", 0.3, Progress()).alive
+    assert store.queue.heartbeat(report.id, "w1", 0.3, Progress(20, 100)).cancel_requested
+    assert not store.queue.heartbeat(report.id, "other", 0.3, Progress()).alive
 
 
 def test_cancel_of_a_queued_report_is_immediate(store: Store) -> None:
@@ -139,14 +137,14 @@ def test_cancel_of_a_queued_report_is_immediate(store: Store) -> None:
     canceled = store.reports.request_cancel(report.id, "t1", LATER)
     assert canceled.state is ReportState.CANCELED
     assert canceled.expires_at == LATER
-    assert store.reports.claim("w1", 30) is None
+    assert store.queue.claim("w1", 30) is None
 
 
 def test_a_cancel_after_the_last_heartbeat_still_wins_at_finish(store: Store) -> None:
     report = store.reports.insert(new_report())
-    assert store.reports.claim("w1", 30) is not None
+    assert store.queue.claim("w1", 30) is not None
     store.reports.request_cancel(report.id, "t1", LATER)
-    assert not store.reports.finish(report.id, "w1", [artifact_for(report)], Progress(3, 3), LATER)
+    assert not store.queue.finish(report.id, "w1", [artifact_for(report)], Progress(3, 3), LATER)
     ended = store.reports.get(report.id)
     assert ended.state is ReportState.CANCELED
     assert ended.artifacts == ()
@@ -155,12 +153,12 @@ def test_a_cancel_after_the_last_heartbeat_still_wins_at_finish(store: Store) ->
 
 def test_end_and_release(store: Store) -> None:
     report = store.reports.insert(new_report())
-    assert store.reports.claim("w1", 30) is not None
-    assert store.reports.release(report.id, "w1")
+    assert store.queue.claim("w1", 30) is not None
+    assert store.queue.release(report.id, "w1")
     requeued = store.reports.get(report.id)
     assert requeued.state is ReportState.CREATED and requeued.attempts == 0
-    assert store.reports.claim("w2", 30) is not None
-    assert store.reports.end(report.id, "w2", ReportState.TIMEOUT, ReportError("timeout", "slow"))
+    assert store.queue.claim("w2", 30) is not None
+    assert store.queue.end(report.id, "w2", ReportState.TIMEOUT, ReportError("timeout", "slow"))
     ended = store.reports.get(report.id)
     assert ended.state is ReportState.TIMEOUT and ended.error == ReportError("timeout", "slow")
 

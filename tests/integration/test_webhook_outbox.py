@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from reportd.adapters.db import Store
-from reportd.adapters.db.webhooks import Webhook, WebhookStore
+from reportd.adapters.db.webhooks import WebhookStore
 from reportd.app.webhooks import EVENT_OF_STATE
 from reportd.domain.formats import Format
 from reportd.domain.models import Progress, Report
 from reportd.domain.states import ReportState
+from reportd.domain.webhooks import Webhook
 
 TENANT = "t1"
 
@@ -39,10 +40,10 @@ def finished_report(store: Store, callback_url: str | None = None) -> Report:
         callback_url=callback_url,
     )
     store.reports.insert(report)
-    claimed = store.reports.claim("w", 30)
+    claimed = store.queue.claim("w", 30)
     assert claimed is not None
     expires = datetime.now(UTC) + timedelta(days=1)
-    assert store.reports.finish(claimed.id, "w", [], Progress(0, 0), expires)
+    assert store.queue.finish(claimed.id, "w", [], Progress(0, 0), expires)
     return report
 
 

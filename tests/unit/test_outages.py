@@ -45,7 +45,7 @@ def test_sqlite_syntax_errors_stay_bugs_not_outages(tmp_path: Path) -> None:
 def test_queue_gauges_say_the_database_is_down_instead_of_failing_the_scrape() -> None:
     store = unreachable_store()
     metrics = Metrics()
-    metrics.watch_queue(store.reports)
+    metrics.watch_queue(store.queue)
     text = metrics.render().decode()
     assert "reportd_database_up 0.0" in text
     assert "reportd_queue_depth " not in text
