@@ -29,6 +29,7 @@ from reportd.adapters.template_files import resolve_options
 from reportd.app.library import ReportLibrary
 from reportd.app.oauth import OAuthService
 from reportd.app.ports import IdempotencyRepository
+from reportd.app.preview import Preview
 from reportd.app.ratelimits import RateLimiter
 from reportd.app.schedules import ScheduleService
 from reportd.app.search import ReportSearch
@@ -162,7 +163,13 @@ class ReportService:
         self.schedules = ScheduleService(self, store.schedules)
         self.report_search = ReportSearch(self)  # filtered report lists (reportd.app.search)
         self.subjects = SubjectService(self)  # per-subject reports (reportd.app.subjects)
-        self.report_library = ReportLibrary(self)  # saved reports and runs (DigiCert's)
+        self.report_library = ReportLibrary(self)
+        self.preview = Preview(
+            validate=self.validate_request,
+            template=self.template,
+            source=self.source,
+            require=self.require,
+        )  # saved reports and runs (DigiCert's)
 
     # -- tenants and keys ----------------------------------------------------------------
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing, asynccontextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 
@@ -191,6 +191,19 @@ class AsyncClient(BaseClient):
 
     async def get_template(self, template_id: str) -> JSON:
         return await self._send(self._build_get_template(template_id))
+
+    async def preview(
+        self,
+        template_id: str,
+        *,
+        options: Mapping[str, Any] | None = None,
+        fields: Sequence[str] | None = None,
+        filter: str | None = None,
+        order_by: Sequence[str] | None = None,
+    ) -> JSON:
+        """The first 50 rows and the row count a report with these choices would have."""
+        call = self._build_preview(template_id, options, fields, filter, order_by)
+        return await self._send(call)
 
     # webhooks
 

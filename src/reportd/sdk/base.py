@@ -8,6 +8,7 @@ or answers; only the I/O loops are written twice (as httpx's ``BaseClient`` does
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -69,6 +70,22 @@ class BaseClient:
 
     def _build_get_template(self, template_id: str) -> Call[JSON]:
         return Call("GET", f"/v1/templates/{quote(template_id, safe='')}", json_body)
+
+    def _build_preview(
+        self,
+        template_id: str,
+        options: Mapping[str, Any] | None,
+        fields: Sequence[str] | None,
+        filter: str | None,
+        order_by: Sequence[str] | None,
+    ) -> Call[JSON]:
+        body: dict[str, Any] = {"options": dict(options or {}), "order_by": list(order_by or ())}
+        if fields is not None:
+            body["fields"] = list(fields)
+        if filter is not None:
+            body["filter"] = filter
+        path = f"/v1/templates/{quote(template_id, safe='')}/preview"
+        return Call("POST", path, json_body, json=body)
 
     # webhooks
 

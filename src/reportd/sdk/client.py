@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 
@@ -199,6 +199,19 @@ class Client(BaseClient):
 
     def get_template(self, template_id: str) -> JSON:
         return self._send(self._build_get_template(template_id))
+
+    def preview(
+        self,
+        template_id: str,
+        *,
+        options: Mapping[str, Any] | None = None,
+        fields: Sequence[str] | None = None,
+        filter: str | None = None,
+        order_by: Sequence[str] | None = None,
+    ) -> JSON:
+        """The first 50 rows and the row count a report with these choices would have."""
+        call = self._build_preview(template_id, options, fields, filter, order_by)
+        return self._send(call)
 
     # webhooks
 

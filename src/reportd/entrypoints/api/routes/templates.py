@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from reportd.domain.models import Principal
+from reportd.domain.models import Principal, ReportRequest
 from reportd.entrypoints.api.auth import principal, service_of
 from reportd.entrypoints.api.schemas import ErrorBody, TemplatePublic, TemplatesPublic
 
@@ -56,3 +56,42 @@ def validate_query(
         caller, template_id, body.filter, body.order_by, body.options
     )
     return QueryValid()
+
+
+class PreviewAsk(QueryValidate):
+    """What a report would be made of: its options, fields, filter and order."""
+
+    fields: list[str] | None = Field(default=None, max_length=500)
+
+
+class PreviewPublic(BaseModel):
+    template_id: str
+    fields: list[str]
+    rows: list[dict[str, Any]]
+    row_count: int | None
+    limit: int
+
+
+@router.post(
+    "/{template_id}/preview",
+    response_model=PreviewPublic,
+    responses={**_ERRORS, 400: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+)
+def preview(template_id: str, body: PreviewAsk, caller: Caller, request: Request) -> PreviewPublic:
+    """The first 50 rows and the row count a report with these options and filter would have."""
+    ask = ReportRequest(
+        template_id=template_id,
+        formats=(),
+        options=body.options or {},
+        fields=tuple(body.fields) if body.fields else None,
+        filter=body.filter,
+        order_by=tuple(body.order_by),
+    )
+    found = service_of(request).preview.preview(caller, ask)
+    return PreviewPublic(
+        template_id=found.template_id,
+        fields=list(found.fields),
+        rows=found.rows,
+        row_count=found.row_count,
+        limit=found.limit,
+    )
