@@ -13,7 +13,7 @@ import secrets
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -111,6 +111,11 @@ class DialectSettings(BaseModel):
     # Seconds a getbill download_url lives (getbill documents one hour; [server] link_ttl
     # is the native API's five minutes).
     getbill_link_ttl: int = Field(default=3600, ge=1, le=7 * 86_400)
+    # The cipher of PingOne's zips: its pages name none, and its reports are for people to
+    # open (Windows Explorer, unzip), so ZipCrypto; "aes256" for recipients that are programs.
+    pingone_zip_encryption: Literal["aes256", "zipcrypto"] = "zipcrypto"
+    # Seconds a PingOne ``sync: "true"`` create waits for its result before answering.
+    pingone_sync_timeout: float = Field(default=60, gt=0, le=600)
 
 
 class OAuthSettings(BaseModel):

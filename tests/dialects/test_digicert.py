@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import time
 import uuid
 import zipfile
@@ -244,13 +245,15 @@ def test_create_run_history_download_and_native_cross_check(
 def assert_history_record(record: dict[str, Any], name: str, report_id: str) -> None:
     assert list(record) == [
         "report_display_name", "report_identifier", "report_run_identifier",
-        "created_by_user_name", "created_date", "report_type", "report_type_display_name",
+        "created_by_user_id", "created_by_user_name", "created_date", "report_type",
+        "report_type_display_name",
         "report_start_date", "report_end_date", "schedule", "format", "status",
         "manually_triggered", "split_report_count",
     ]  # fmt: skip
     assert record["report_display_name"] == name
     assert record["report_identifier"] == report_id
     assert record["created_by_user_name"] == "digicert"
+    assert record["created_by_user_id"]  # the id of the key that made it
     datetime.strptime(record["created_date"], "%Y-%m-%d %H:%M:%S")
     datetime.strptime(record["report_end_date"], "%Y-%m-%d %H:%M:%S")
     assert record["report_type"] == "orders"
@@ -549,3 +552,123 @@ def test_create_errors(dc: httpx.Client) -> None:
         dc.post("/reports/v1/report", json=unknown_type).json()["code"]
         == "invalid_request: report_type"
     )
+
+
+# -- report details, delete, report types and columns (DigiCert's Report Library pages) ---------
+
+
+def test_report_details_round_trips_into_edit(dc: httpx.Client) -> None:
+    name = unique("Details")
+    body = report_body(
+        name,
+        schedule={"frequency": "WEEKLY", "weekday_to_run": "MONDAY"},
+        report_metadata={
+            "report_type": "orders",
+            "columns": [{"identifier": "order_id"}, {"identifier": "customer"}],
+            "filters": [
+                {"filter_identifier": "in", "column_identifier": "customer", "values": ["Ada"]}
+            ],
+        },
+    )
+    report_id = create(dc, body)
+    got = dc.get(f"/reports/v1/report/{report_id}")
+    assert got.status_code == 200, got.text
+    report = got.json()["report"]
+    assert report["report_display_name"] == name
+    assert report["report_identifier"] == report_id
+    assert report["created_by_user_name"] == "digicert" and report["created_by_user_id"]
+    datetime.strptime(report["created_date"], "%Y-%m-%d %H:%M:%S")
+    metadata = report["report_metadata"]
+    assert metadata["report_type"] == "orders"
+    assert metadata["columns"] == [{"identifier": "order_id"}, {"identifier": "customer"}]
+    assert metadata["filters"] == [
+        {"filter_identifier": "in", "column_identifier": "customer", "values": ["Ada"]}
+    ]
+    assert report["schedule"]["frequency"] == "WEEKLY"
+    assert report["schedule"]["weekday_to_run"] == "MONDAY"
+    assert report["format"] == ["CSV", "JSON"]
+    # What details returned is a valid Edit report body (DigiCert's advice for edits).
+    edit = {
+        "display_name": report["report_display_name"],
+        "schedule": report["schedule"],
+        "format": report["format"],
+        "report_metadata": {k: metadata[k] for k in ("report_type", "columns", "filters")},
+    }
+    assert dc.put(f"/reports/v1/report/{report_id}", json=edit).status_code == 204
+    assert (
+        dc.get(f"/reports/v1/report/{report_id}").json()["report"]["schedule"]
+        == (report["schedule"])
+    )
+    assert_error(dc.get(f"/reports/v1/report/{uuid.uuid4()}"), "report_not_found")
+
+
+def test_delete_scheduled_report(dc: httpx.Client, ready_run: tuple[str, str, str]) -> None:
+    name, report_id, _ = ready_run
+    assert dc.delete(f"/reports/v1/report/{report_id}").status_code == 204
+    assert_error(dc.get(f"/reports/v1/report/{report_id}"), "report_not_found")
+    assert_error(dc.delete(f"/reports/v1/report/{report_id}"), "report_not_found")
+    assert history(dc, report_display_name=name)["page"]["total"] == 1  # the run stays listed
+
+
+def test_report_types_and_columns(dc: httpx.Client) -> None:
+    types = dc.get("/reports/v1/report/types")
+    assert types.status_code == 200, types.text
+    by_id = {t["identifier"]: t for t in types.json()["report_types"]}
+    assert by_id["orders"]["display_name"] == "Orders report"
+    assert by_id["orders"]["supported_formats"] == ["CSV", "JSON"]
+    columns = dc.get("/reports/v1/report/types/dated_orders/columns").json()
+    assert columns["report_type"] == "dated_orders"
+    assert [c["identifier"] for c in columns["columns"]] == ["order_id", "created_at"]
+    assert "custom_date" in columns["columns"][1]["filters"]
+    unknown = dc.get("/reports/v1/report/types/nope/columns")
+    assert unknown.status_code == 400 and unknown.json()["code"] == "invalid_request: report_type"
+
+
+def test_devkey_is_honoured_whatever_authorization_says(
+    backend_server: RunningServer, api_key: str
+) -> None:
+    headers = {"X-DC-DEVKEY": api_key, "Authorization": "Bearer not-a-key"}
+    response = httpx.get(f"{backend_server.url}/reports/v1/report/history", headers=headers)
+    assert response.status_code == 200, response.text
+
+
+DOCUMENT_PYTHON_SAMPLE = """\
+import requests
+
+url = "https://www.digicert.com/services/v1/report/{{report-identifier}}/{{report-run-identifier}}/download?report_format={{report_format}}"
+
+payload={}
+headers = {
+  'Content-Type': 'application/json',
+  'X-DC-DEVKEY': '{{api_key}}',
+}
+
+response = requests.request("GET", url, headers=headers, data=payload)
+
+print(response.text)
+"""
+
+
+@pytest.mark.parametrize("report_format", ["CSV", "JSON"])
+def test_the_documents_requests_sample_as_printed(
+    backend_server: RunningServer,
+    api_key: str,
+    ready_run: tuple[str, str, str],
+    report_format: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The seed's Python sample, run by ``requests`` itself: only the host, ids and key change."""
+    _, report_id, run_id = ready_run
+    code = (
+        DOCUMENT_PYTHON_SAMPLE.replace("https://www.digicert.com", backend_server.url)
+        .replace("{{report-identifier}}", report_id)
+        .replace("{{report-run-identifier}}", run_id)
+        .replace("{{report_format}}", report_format)
+        .replace("{{api_key}}", api_key)
+    )
+    exec(code, {})
+    printed = capsys.readouterr().out
+    if report_format == "CSV":
+        assert printed.startswith("order_id,customer")
+    else:
+        assert set(json.loads(printed)[0]) == {"order_id", "customer"}

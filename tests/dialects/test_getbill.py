@@ -123,9 +123,9 @@ def test_documented_download_information_then_download(
     api: httpx.Client, backend_server: RunningServer, access_token: str
 ) -> None:
     made = create(api, template_id="financial_summary", name="Financial summary 2024-01")
-    assert made["status"] == "pending" and made["template_id"] == "financial_summary"
+    assert made["status"] == "pending" and made["type"] == "financial_summary"
     done = wait_completed(api, made["id"])
-    assert [f["format"] for f in done["files"]] == ["pdf"]
+    assert done["mime_type"] == "application/pdf" and done["download_available"] is True
 
     response = curl_download_information(backend_server.url, made["id"], access_token)
     assert response.status_code == 200, response.text
@@ -145,6 +145,8 @@ def test_documented_download_information_then_download(
     assert set(query) == {"expires", "signature"}
     expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(query["expires"][0])))
     assert expires == data["expires_at"]
+    lifetime = int(query["expires"][0]) - time.time()
+    assert 3000 < lifetime <= 3600  # getbill's documented hour, not the native five minutes
 
     file = httpx.get(data["download_url"], timeout=30)  # no credentials
     assert file.status_code == 200
@@ -252,26 +254,71 @@ def test_other_errors_in_the_same_envelope(
     assert "reports:write" in envelope_error(refused, 403)
 
 
-def test_status_and_list_extensions(api: httpx.Client, backend_server: RunningServer) -> None:
+REPORT_FIELDS = [
+    "id", "type", "title", "description", "status", "filename", "file_size", "mime_type",
+    "period_from", "period_to", "generated_at", "created_at", "download_available",
+]  # fmt: skip
+
+
+def test_get_and_list_reports_as_documented(backend_server: RunningServer) -> None:
     key = backend_server.make_key("getbill-list", name="lister")
     with httpx.Client(
         base_url=backend_server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
     ) as client:
-        first = create(client, template_id="orders", name="first")
+        first = create(client, template_id="orders", name="first", options={"since": "2024-01-01"})
         wait_completed(client, first["id"])
-        second = create(client, template_id="financial_summary", name="second")
-        done = wait_completed(client, second["id"])
-        assert done["name"] == "second" and done["progress"] == 100.0
-        assert done["completed_at"] and ISO_Z.match(done["completed_at"])
-        listed = client.get("/external-api/v1/reports", params={"limit": 1}).json()
-        assert listed["error"] is False and listed["message"] == "Reports retrieved"
-        assert listed["data"]["total"] == 2 and listed["data"]["limit"] == 1
-        assert [r["id"] for r in listed["data"]["reports"]] == [second["id"]]
-        page = client.get("/external-api/v1/reports", params={"limit": 1, "offset": 1}).json()
-        assert [r["id"] for r in page["data"]["reports"]] == [first["id"]]
-        completed = client.get(
-            "/external-api/v1/reports",
-            params={"status": "completed", "template_id": "orders"},
-        ).json()["data"]
-        assert [r["id"] for r in completed["reports"]] == [first["id"]]
+        second = create(client, type="financial_summary", name="second")
+        wait_completed(client, second["id"])
+        third = create(client, template_id="orders", name="third")
+        wait_completed(client, third["id"])
+
+        got = client.get(f"/external-api/v1/reports/{first['id']}").json()
+        assert list(got) == ["error", "message", "data"]
+        assert got["error"] is False and got["message"] == "Success"
+        data = got["data"]
+        assert list(data) == REPORT_FIELDS
+        assert data["type"] == "orders" and data["title"] == "first"
+        assert data["description"] == "Every order in a period."
+        assert data["status"] == "completed" and data["download_available"] is True
+        assert data["mime_type"] == "text/csv" and data["filename"].endswith(".csv")
+        assert data["period_from"] == "2024-01-01" and data["period_to"] is None
+        assert ISO_Z.match(data["generated_at"]) and ISO_Z.match(data["created_at"])
+
+        listed = client.get("/external-api/v1/reports", params={"limit": 2}).json()
+        assert list(listed) == ["error", "data", "pagination"]
+        assert listed["pagination"] == {"total": 3, "page": 1, "limit": 2, "pages": 2}
+        assert [r["id"] for r in listed["data"]] == [third["id"], second["id"]]
+        assert all(list(r) == REPORT_FIELDS for r in listed["data"])
+        page2 = client.get("/external-api/v1/reports", params={"limit": 2, "page": 2}).json()
+        assert [r["id"] for r in page2["data"]] == [first["id"]]
+        assert page2["pagination"] == {"total": 3, "page": 2, "limit": 2, "pages": 2}
+        typed = client.get("/external-api/v1/reports", params={"type": "orders"}).json()
+        assert [r["id"] for r in typed["data"]] == [third["id"], first["id"]]
+        assert typed["pagination"] == {"total": 2, "page": 1, "limit": 20, "pages": 1}
+        assert (
+            client.get("/external-api/v1/reports", params={"status": "completed"}).json()[
+                "pagination"
+            ]["total"]
+            == 3
+        )
+        envelope_error(client.get("/external-api/v1/reports", params={"limit": 101}), 400)
+        envelope_error(client.get("/external-api/v1/reports", params={"page": 0}), 400)
         assert client.get(f"/v1/reports/{first['id']}").json()["state"] == "FINISHED"
+
+
+def test_a_paginating_client_reaches_the_last_page(backend_server: RunningServer) -> None:
+    """getbill's pagination guide loop: ``while page < pages``, 100 at a time."""
+    key = backend_server.make_key("getbill-pages", name="pager")
+    with httpx.Client(
+        base_url=backend_server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    ) as client:
+        made = [create(client, template_id="orders", name=f"r{i}")["id"] for i in range(5)]
+        seen: list[str] = []
+        page, more = 1, True
+        while more:
+            body = client.get("/external-api/v1/reports", params={"page": page, "limit": 2})
+            response = body.json()
+            seen += [r["id"] for r in response["data"]]
+            more = page < response["pagination"]["pages"]
+            page += 1
+        assert sorted(seen) == sorted(made) and page == 4

@@ -313,6 +313,29 @@ def test_sign_in_shows_a_bad_keys_error_then_keeps_the_key_in_session_storage(
     assert page.evaluate("sessionStorage.getItem('reportd.apiKey')") is None
 
 
+def test_sign_in_with_a_username_and_password(
+    console: Console, console_server: RunningServer
+) -> None:
+    """A user made by ``reportd users create`` signs in; the token is kept like a key."""
+    from tests.credentials import make_user
+
+    make_user(console_server, "console-user", "a long console password", scopes="admin")
+    page = console.page
+    console.open()
+    page.get_by_label("Username").fill("console-user")
+    page.get_by_label("Password", exact=True).fill("not the password")
+    page.get_by_role("button", name="Use my password").click()
+    alert = page.locator("#signin-error")
+    alert.wait_for(state="visible")
+    assert "Unable to log in" in alert.inner_text()
+    page.get_by_label("Password", exact=True).fill("a long console password")
+    page.get_by_role("button", name="Use my password").click()
+    page.get_by_role("heading", name="Reports", level=1).wait_for()
+    assert page.locator("#who-name").inner_text() == "console-user @ acme"
+    stored = page.evaluate("sessionStorage.getItem('reportd.apiKey')")
+    assert stored.startswith("eyJ")
+
+
 def test_new_report_form_creates_a_report_shows_progress_and_downloads_the_csv(
     console: Console, console_server: RunningServer, api: httpx.Client
 ) -> None:

@@ -16,7 +16,7 @@ import yaml
 
 from reportd.domain import relative_dates
 from reportd.domain.errors import ValidationError
-from reportd.domain.formats import FieldType, Format
+from reportd.domain.formats import FieldType, Format, ZipEncryption
 from reportd.domain.models import CSV_DELIMITERS, ChartSpec, CsvLayout, Field, PdfLayout, Template
 
 TEMPLATE_ID = re.compile(r"^[a-z0-9_-]+$")
@@ -55,6 +55,7 @@ def parse_template(data: Any, origin: str = "<template>") -> Template:
         max_bytes_per_file=data.get("max_bytes_per_file"),
         keep_data=bool(data.get("keep_data", False)),
         dedup_window=data.get("dedup_window"),
+        zip_encryption=ZipEncryption.parse(data.get("zip_encryption") or "aes256"),
     )
 
 

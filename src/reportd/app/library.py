@@ -21,7 +21,7 @@ from reportd.app.search import ReportSearchQuery
 from reportd.domain.errors import ReportNotFound
 from reportd.domain.filters import And, Comparison, Expr, InList, Literal, Op, Present
 from reportd.domain.filters import format_filter as filter_text
-from reportd.domain.models import Feature, Principal, Report, Schedule, Scope
+from reportd.domain.models import Feature, Principal, Report, Schedule, Scope, Template
 from reportd.domain.naming import artifact_filename
 from reportd.domain.states import ReportState
 
@@ -115,6 +115,25 @@ class ReportLibrary:
         if run_now:
             self._service.schedules.run_now(principal, saved.id)
         return saved
+
+    def details(self, principal: Principal, schedule_id: str) -> Schedule:
+        """One saved definition (``ScheduleNotFound`` if unknown or another tenant's)."""
+        self._allow(principal, Scope.REPORTS_READ)
+        return self._service.store.schedules.get(schedule_id, principal.tenant_id)
+
+    def delete(self, principal: Principal, schedule_id: str) -> None:
+        """Remove a definition: no more runs; its past runs and their files stay listed."""
+        self._allow(principal, Scope.SCHEDULES_WRITE)
+        self._service.schedules.delete(principal, schedule_id)
+
+    def report_types(self, principal: Principal) -> builtins.list[Template]:
+        """What a definition can be made of: every template the tenant can use."""
+        self._allow(principal, Scope.REPORTS_READ)
+        return sorted(self._service.templates.values(), key=lambda t: t.id)
+
+    def report_type(self, principal: Principal, template_id: str) -> Template:
+        self._allow(principal, Scope.REPORTS_READ)
+        return self._service.template(template_id)
 
     def run(self, principal: Principal, schedule_id: str) -> Report:
         self._allow(principal, Scope.SCHEDULES_WRITE)

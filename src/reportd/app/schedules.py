@@ -80,7 +80,10 @@ class ScheduleService:
         self.service.require(principal, Scope.SCHEDULES_WRITE)
         checked = self._checked(
             schedule.evolve(
-                id=str(uuid.uuid4()), tenant_id=principal.tenant_id, created_by=principal.name
+                id=str(uuid.uuid4()),
+                tenant_id=principal.tenant_id,
+                created_by=principal.name,
+                created_by_id=principal.key_id,
             )
         )
         return self.store.insert(self._timed(checked, datetime.now(UTC)))
@@ -149,6 +152,7 @@ class ScheduleService:
             id=current.id,
             tenant_id=current.tenant_id,
             created_by=current.created_by,
+            created_by_id=current.created_by_id,
             created_at=current.created_at,
             last_fired_at=current.last_fired_at,
         )
@@ -163,12 +167,17 @@ class ScheduleService:
         self.service.require(principal, Scope.SCHEDULES_WRITE)
         schedule = self.store.get(schedule_id, principal.tenant_id)
         report = self.report_for(schedule)
-        return self.service.store.reports.insert(report.evolve(created_by=principal.name))
+        made = report.evolve(created_by=principal.name, created_by_id=principal.key_id)
+        return self.service.store.reports.insert(made)
 
     def report_for(self, schedule: Schedule, fired_at: datetime | None = None) -> Report:
         request = self._request(schedule, fired_at)
         report = self.service.validate_request(schedule.tenant_id, request)
-        return report.evolve(created_by=schedule.created_by, scheduled_for=fired_at)
+        return report.evolve(
+            created_by=schedule.created_by,
+            created_by_id=schedule.created_by_id,
+            scheduled_for=fired_at,
+        )
 
     def runs(
         self, principal: Principal, schedule_id: str, *, limit: int = 50, cursor: str | None = None

@@ -57,7 +57,7 @@ from reportd.domain.errors import (
     ValidationError,
 )
 from reportd.domain.filters import compile_filter, parse_order_by
-from reportd.domain.formats import Format, Packaging
+from reportd.domain.formats import Format, Packaging, ZipEncryption
 from reportd.domain.leases import Heartbeat, ReapResult
 from reportd.domain.listing import ReportPage, ReportQuery
 from reportd.domain.models import (
@@ -267,7 +267,8 @@ class ReportService:
             twin = self.store.reports.find_duplicate(report.tenant_id, report.dedup_key, since)
             if twin is not None:
                 return twin.evolve(deduplicated=True)
-        return self.store.reports.insert(report.evolve(created_by=principal.name))
+        made = report.evolve(created_by=principal.name, created_by_id=principal.key_id)
+        return self.store.reports.insert(made)
 
     def validate_request(self, tenant_id: str, request: ReportRequest) -> Report:
         """A CREATED report for ``request``, or the first reason it cannot be made."""
@@ -299,6 +300,11 @@ class ReportService:
             order_by=tuple(request.order_by),
             packaging=packaging,
             zip_password=self._zip_password(packaging, formats, request.zip_password),
+            zip_encryption=(
+                ZipEncryption.parse(request.zip_encryption)
+                if request.zip_encryption
+                else template.zip_encryption
+            ),
             storage_id=storage_id,
             schedule_id=request.schedule_id,
             callback_url=request.callback_url,
@@ -610,6 +616,7 @@ class ReportService:
             order_by=report.order_by,
             packaging=report.packaging,
             zip_password=report.zip_password,
+            zip_encryption=report.zip_encryption,
             report_name=report.name,
         )
         if report.artifacts and report.data_key:  # formats added later: from the kept rows

@@ -15,8 +15,9 @@ The tree::
     │   ├── LinkExpired (403 link_expired)
     │   └── InvalidSignature (403 invalid_signature)
     ├── NotFound (404 not_found)
-    │   ├── ReportNotFound, TemplateNotFound, ArtifactNotFound, TenantNotFound,
+    │   ├── RouteNotFound, ReportNotFound, TemplateNotFound, ArtifactNotFound, TenantNotFound,
     │   │   KeyNotFound, ScheduleNotFound, StorageNotFound, SourceNotFound
+    ├── MethodNotAllowed (405 method_not_allowed)
     ├── Conflict (409 conflict)
     │   ├── ReportNotReady (409 report_not_ready)
     │   ├── InvalidStateTransition (409 invalid_state)
@@ -157,6 +158,12 @@ class NotFound(ReportdError):
     status = 404
 
 
+class RouteNotFound(NotFound):
+    """No such route."""
+
+    code = "not_found"
+
+
 class ReportNotFound(NotFound):
     """Report not found."""
 
@@ -203,6 +210,13 @@ class SourceNotFound(NotFound):
     """No source is configured under that name."""
 
     code = "source_not_found"
+
+
+class MethodNotAllowed(ReportdError):
+    """Method not allowed on this route."""
+
+    code = "method_not_allowed"
+    status = 405
 
 
 class Conflict(ReportdError):

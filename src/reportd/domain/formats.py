@@ -69,6 +69,29 @@ class Packaging(StrEnum):
         return mime_type
 
 
+class ZipEncryption(StrEnum):
+    """How a password-protected zip is encrypted: the trade-off is who can open it.
+
+    ``aes256`` (WinZip AE-2) is strong, and opened by 7-Zip, WinZip, macOS's Archive Utility
+    and libraries (pyzipper, libarchive): the default where the recipient is a program.
+    ``zipcrypto`` (the traditional PKWARE cipher) is weak (known-plaintext attacks recover
+    files), but Windows Explorer and Info-ZIP ``unzip -P`` open it: for people.
+    """
+
+    AES256 = "aes256"
+    ZIPCRYPTO = "zipcrypto"
+
+    @classmethod
+    def parse(cls, name: str) -> ZipEncryption:
+        try:
+            return cls(str(name).lower())
+        except ValueError:
+            from reportd.domain.errors import ValidationError
+
+            known = [e.value for e in cls]
+            raise ValidationError(f"zip_encryption must be one of {known}") from None
+
+
 class FieldType(StrEnum):
     STRING = "string"
     INTEGER = "integer"

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
 
-from reportd.domain.formats import FieldType, Format, Packaging
+from reportd.domain.formats import FieldType, Format, Packaging, ZipEncryption
 from reportd.domain.states import ReportState
 
 
@@ -140,6 +140,7 @@ class Template(Evolvable):
     max_bytes_per_file: int | None = None
     keep_data: bool = False
     dedup_window: int | None = None
+    zip_encryption: ZipEncryption = ZipEncryption.AES256  # of its password-protected zips
     tenant_id: str | None = None  # None: a global template from the templates directory
 
     @property
@@ -190,6 +191,7 @@ class ReportRequest:
     schedule_id: str | None = None
     subject: str | None = None  # the entity a per-subject report is about (e.g. a sample hash)
     expires_at: datetime | None = None  # an absolute end of retention, when the caller has one
+    zip_encryption: str | None = None  # None: the template's
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +233,7 @@ class Report(Evolvable):
     storage_id: str = "default"
     progress: Progress = Progress()
     created_by: str | None = None
+    created_by_id: str | None = None  # the id of the key, OAuth client or user that made it
     schedule_id: str | None = None
     callback_url: str | None = None
     expires_in: int | None = None
@@ -247,6 +250,7 @@ class Report(Evolvable):
     deduplicated: bool = False  # not stored: this create returned an existing report
     subject: str | None = None
     data_key: str | None = None
+    zip_encryption: ZipEncryption = ZipEncryption.AES256
 
     def artifacts_for(self, fmt: Format) -> tuple[Artifact, ...]:
         return tuple(a for a in self.artifacts if a.format == fmt)
@@ -272,6 +276,7 @@ class Schedule(Evolvable):
     timezone: str = "UTC"
     enabled: bool = True
     created_by: str | None = None
+    created_by_id: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
     next_fire_at: datetime | None = None

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from reportd.adapters.sources.base import BatchStream, Source
 from reportd.domain.errors import ReportCanceled, ReportTimedOut
-from reportd.domain.formats import Format, Packaging
+from reportd.domain.formats import Format, Packaging, ZipEncryption
 from reportd.domain.models import Field, Progress, Template
 from reportd.domain.naming import artifact_filename
 from reportd.domain.query import build_report_query
@@ -87,6 +87,7 @@ class RunSpec:
     order_by: tuple[str, ...] = ()
     packaging: Packaging = Packaging.NONE
     zip_password: str | None = None
+    zip_encryption: ZipEncryption = ZipEncryption.AES256
     report_name: str = ""
     on: date | None = None
 
@@ -312,6 +313,7 @@ def _finish_part(
             spec.packaging,
             workdir / f"pkg-{filename}",
             password=spec.zip_password if spec.packaging is Packaging.ZIP else None,
+            encryption=spec.zip_encryption,
             compresslevel=compresslevel,
         )
     size, digest = file_digest(path)
@@ -343,6 +345,7 @@ def _bundle(
         Packaging.ZIP,
         workdir / f"bundle-{filename}",
         password=spec.zip_password,
+        encryption=spec.zip_encryption,
         compresslevel=compresslevel,
     )
     size, digest = file_digest(path)

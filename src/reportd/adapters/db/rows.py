@@ -15,7 +15,7 @@ from sqlalchemy.sql import Select
 
 from reportd.adapters.db.schema import artifacts, reports
 from reportd.domain.errors import ReportNotFound
-from reportd.domain.formats import Format, Packaging
+from reportd.domain.formats import Format, Packaging, ZipEncryption
 from reportd.domain.models import Artifact, Progress, Report, ReportError
 from reportd.domain.states import ReportState
 
@@ -65,6 +65,7 @@ def report_row(report: Report) -> dict[str, Any]:
         "rows": report.progress.rows,
         "total_rows": report.progress.total_rows,
         "created_by": report.created_by,
+        "created_by_id": report.created_by_id,
         "schedule_id": report.schedule_id,
         "callback_url": report.callback_url,
         "expires_in": report.expires_in,
@@ -80,6 +81,7 @@ def report_row(report: Report) -> dict[str, Any]:
         "dedup_key": report.dedup_key,
         "subject": report.subject,
         "data_key": report.data_key,
+        "zip_encryption": report.zip_encryption.value,
     }
 
 
@@ -100,9 +102,11 @@ def report_of(row: Any) -> Report:
         order_by=tuple(row["order_by"]),
         packaging=Packaging(row["packaging"]),
         zip_password=row["zip_password"],
+        zip_encryption=ZipEncryption(row["zip_encryption"] or ZipEncryption.AES256),
         storage_id=row["storage_id"],
         progress=Progress(rows=row["rows"], total_rows=row["total_rows"]),
         created_by=row["created_by"],
+        created_by_id=row["created_by_id"],
         schedule_id=row["schedule_id"],
         callback_url=row["callback_url"],
         expires_in=row["expires_in"],

@@ -112,10 +112,12 @@ reports = Table(
     Column("formats", JSON, nullable=False),
     Column("packaging", String(8), nullable=False),
     Column("zip_password", String(200)),
+    Column("zip_encryption", String(16)),  # None: aes256 (reports made before 0005)
     Column("storage_id", String(64), nullable=False),
     Column("rows", BigInteger, nullable=False, default=0),
     Column("total_rows", BigInteger),
     Column("created_by", String(200)),
+    Column("created_by_id", String(64)),  # the key, client or user id (0005)
     Column("schedule_id", String(36)),
     Column("callback_url", Text),
     Column("expires_in", Integer),
@@ -183,6 +185,7 @@ schedules = Table(
     Column("timezone", String(64), nullable=False),
     Column("enabled", Boolean, nullable=False),
     Column("created_by", String(200)),
+    Column("created_by_id", String(64)),  # the key, client or user id (0005)
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("next_fire_at", UTCDateTime),

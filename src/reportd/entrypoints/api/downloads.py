@@ -10,7 +10,7 @@ from fastapi.responses import Response, StreamingResponse
 from reportd.adapters.storage.base import content_disposition
 from reportd.app.service import Download, ReportService
 from reportd.domain.errors import RangeNotSatisfiable
-from reportd.entrypoints.api.errors import error_response
+from reportd.entrypoints.api.errors import render
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -53,7 +53,7 @@ def stream_download(service: ReportService, download: Download, request: Request
     try:
         span = parse_range(wanted, artifact.size)
     except RangeNotSatisfiable as exc:
-        response = error_response(exc)
+        response = render(request, exc)  # in the dialect's body on a dialect's route
         response.headers["Content-Range"] = f"bytes */{artifact.size}"
         return response
     if span is None:

@@ -23,7 +23,7 @@ from reportd.app.ports import IdempotencyRepository
 from reportd.domain.errors import ReportdError
 from reportd.domain.idempotency import IdempotencyRecord, StoredResponse
 from reportd.entrypoints.api.auth import key_from_headers
-from reportd.entrypoints.api.errors import error_response
+from reportd.entrypoints.api.errors import render
 
 METHODS = frozenset({"POST"})
 
@@ -51,7 +51,7 @@ class IdempotencyMiddleware:
         try:
             await self._handle(scope, receive, send, key, credential)
         except ReportdError as exc:
-            await error_response(exc)(scope, receive, send)
+            await render(Request(scope), exc)(scope, receive, send)  # the path's dialect
 
     async def _handle(
         self, scope: Scope, receive: Receive, send: Send, key: str, credential: str

@@ -24,6 +24,8 @@ class ReportCreate(BaseModel):
     formats: list[str] = Field(min_length=1, max_length=6)
     packaging: Literal["none", "zip", "gzip"] = "none"
     zip_password: bool | str | None = None
+    # None: the template's (AES-256 unless it says zipcrypto); see domain.formats.ZipEncryption
+    zip_encryption: Literal["aes256", "zipcrypto"] | None = None
     storage_id: str | None = None
     expires_in: int | None = Field(default=None, gt=0)
     callback_url: str | None = Field(default=None, max_length=2000)
@@ -39,6 +41,7 @@ class ReportCreate(BaseModel):
             formats=tuple(self.formats),
             packaging=self.packaging,
             zip_password=self.zip_password,
+            zip_encryption=self.zip_encryption,
             storage_id=self.storage_id,
             expires_in=self.expires_in,
             callback_url=self.callback_url,

@@ -15,7 +15,13 @@ from collections.abc import Iterable
 
 from fastapi import APIRouter, FastAPI
 
-from reportd.entrypoints.api.dialects.routing import ErrorRenderer, router_with_errors
+from reportd.entrypoints.api.dialects.routing import (
+    DialectRouter,
+    ErrorRenderer,
+    PrefixRenderers,
+    register_prefixes,
+    router_with_errors,
+)
 
 __all__ = ["DIALECTS", "ErrorRenderer", "dialect_router", "include_dialects", "load_router"]
 
@@ -39,13 +45,20 @@ def load_router(name: str) -> APIRouter:
 
 
 def include_dialects(app: FastAPI, enabled: Iterable[str]) -> None:
-    """Serve every enabled dialect whose module is installed."""
+    """Serve every enabled dialect whose module is installed; register the path prefixes
+    whose errors (unknown routes and methods included) it renders (``routing.renderer_for``)."""
+    table: PrefixRenderers = []
+    app.state.dialect_prefixes = table
     for name in enabled:
         path = DIALECTS.get(name)
         if path is None or importlib.util.find_spec(path) is None:
             # Dialects land one by one; until a module exists its name serves nothing.
             log.warning("dialect not available", extra={"action": "dialect", "dialect": name})
             continue
-        app.include_router(load_router(name))
-        for extra in getattr(importlib.import_module(path), "root_routers", ()):
+        router = load_router(name)
+        app.include_router(router)
+        module = importlib.import_module(path)
+        owners = getattr(module, "dialect_routers", (router,))  # a router made of several
+        register_prefixes(table, [r for r in owners if isinstance(r, DialectRouter)])
+        for extra in getattr(module, "root_routers", ()):
             app.include_router(extra)  # routes outside the prefix (token endpoints)

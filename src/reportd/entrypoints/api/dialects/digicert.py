@@ -44,15 +44,30 @@ Where the document is silent, this follows DigiCert's public Report Library API 
   ``invalid_column_identifiers``, ``invalid_filter``, ``invalid_schedule``, ``invalid_date``,
   ``invalid_limit``, ``invalid_offset``, ``invalid_request: <field>``.
 
-Where DigiCert publishes nothing reportd could follow, this is reportd's choice:
+- ``GET /reports/v1/report/{report_identifier}`` (Report details): ``{"report": {...}}`` with
+  ``report_display_name``, ``report_identifier``, ``created_by_user_id``, ``created_date``,
+  ``created_by_user_name``, ``report_metadata {columns, report_type, filters, sources}``,
+  ``schedule``, ``format`` as DigiCert's page lists them (``schedule`` and ``filters`` rebuilt from
+  the saved definition, so the body can be sent back to Edit report).
+
+Where DigiCert publishes nothing reportd could follow (the pages for these could not be read
+here; the paths follow the Report Library's naming and are reportd's), this is reportd's choice:
+
+- ``DELETE /reports/v1/report/{report_identifier}`` (Delete scheduled report): 204; no more runs,
+  past runs stay in the history and downloadable until their retention ends.
+- ``GET /reports/v1/report/types`` (List report types): ``{"report_types": [{identifier,
+  display_name, description, supported_formats}]}`` (``supported_formats`` is named by
+  DigiCert's how-to page); ``GET /reports/v1/report/types/{report_type}/columns`` (List
+  columns): ``{"report_type", "columns": [{identifier, display_name, type, filters}]}``.
 
 - ``POST /reports/v1/report/{report_identifier}/run`` starts a run now: 201
   ``{"report_identifier", "report_run_identifier"}``.
 - 404 ``report_not_found`` is an unknown (or another tenant's) report identifier;
   ``reports_not_found`` a run that is unknown, of another report or tenant, not finished, failed
   or expired: a run without files to download.
-- ``run_until`` is checked but not enforced (reportd schedules have no end date); a history
-  record has no ``created_by_user_id`` (reportd keys have names, not numeric user ids); a
+- ``run_until`` is checked but not enforced (reportd schedules have no end date);
+  ``created_by_user_id`` is the id of the API key, OAuth client or user that made the report
+  (reportd has no numeric user ids), ``created_by_user_name`` its name; a
   schedule reportd cannot name in DigiCert's words shows as ``CUSTOM``; ``sort`` is ignored
   (newest first); ``notification_emails`` and ``sources`` are accepted and have no effect.
 """
@@ -92,7 +107,10 @@ from reportd.entrypoints.api.dialects.digicert_wire import (
     STATUSES,
     ReportCreate,
     history_record,
+    report_columns,
+    report_type,
 )
+from reportd.entrypoints.api.dialects.digicert_wire import report_details as wire_details
 from reportd.entrypoints.api.dialects.routing import router_with_errors
 from reportd.entrypoints.api.downloads import stream_download
 from reportd.entrypoints.api.schemas import MAX_OFFSET
@@ -186,7 +204,9 @@ def _request_body(first: dict[str, Any], message: str) -> Response:
 
 # -- routes ---------------------------------------------------------------------------------------
 
-router = router_with_errors(prefix="", tag="digicert", render_error=render_error)
+router = router_with_errors(
+    prefix="", tag="digicert", render_error=render_error, error_prefixes=PREFIXES
+)
 Caller = Annotated[Principal, Depends(principal)]
 
 
@@ -275,6 +295,32 @@ def download_report(
     return stream_download(service, download, request)
 
 
+def report_details(report_identifier: str, caller: Caller, request: Request) -> dict[str, Any]:
+    """Report details: the saved definition, in the Create report body's own keys."""
+    service = service_of(request)
+    schedule = service.report_library.details(caller, report_identifier)
+    names = {t.id: t.name for t in service.templates.values()}
+    return wire_details(schedule, names.get(schedule.template_id, schedule.template_id))
+
+
+def delete_report(report_identifier: str, caller: Caller, request: Request) -> Response:
+    """Delete scheduled report: no more runs; past runs stay in the history."""
+    service_of(request).report_library.delete(caller, report_identifier)
+    return Response(status_code=204)
+
+
+def list_report_types(caller: Caller, request: Request) -> dict[str, Any]:
+    """List report types (reportd's templates), with their ``supported_formats``."""
+    found = service_of(request).report_library.report_types(caller)
+    return {"report_types": [report_type(t) for t in found]}
+
+
+def list_columns(report_type_id: str, caller: Caller, request: Request) -> dict[str, Any]:
+    """List columns of a report type (a template's fields)."""
+    template = service_of(request).report_library.report_type(caller, report_type_id)
+    return {"report_type": template.id, "columns": report_columns(template)}
+
+
 def _listed(raw: str | None, allowed: tuple[str, ...] = (), name: str = "") -> tuple[str, ...]:
     """A comma-separated query value, as DigiCert's list filters are written."""
     values = tuple(v.strip() for v in (raw or "").split(",") if v.strip())
@@ -305,6 +351,13 @@ def _routes() -> None:
         add = router.add_api_route
         add(prefix, create_report, methods=["POST"], status_code=201, include_in_schema=shown)
         add(f"{prefix}/history", report_history, methods=["GET"], include_in_schema=shown)
+        add(f"{prefix}/types", list_report_types, methods=["GET"], include_in_schema=shown)
+        add(f"{prefix}/types/{{report_type_id}}/columns", list_columns, methods=["GET"],
+            include_in_schema=shown)  # fmt: skip
+        add(f"{prefix}/{{report_identifier}}", report_details, methods=["GET"],
+            include_in_schema=shown)  # fmt: skip
+        add(f"{prefix}/{{report_identifier}}", delete_report, methods=["DELETE"],
+            status_code=204, include_in_schema=shown)  # fmt: skip
         add(f"{prefix}/{{report_identifier}}", edit_report, methods=["PUT"], status_code=204,
             include_in_schema=shown)  # fmt: skip
         add(f"{prefix}/{{report_identifier}}/run", run_report, methods=["POST"],

@@ -7,6 +7,7 @@ format names become reportd formats, and reportd's records become DigiCert's JSO
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Final
@@ -17,7 +18,8 @@ from reportd.app.library import Cadence, HistoryEntry, cadence
 from reportd.domain.errors import FormatInapplicable, ValidationError
 from reportd.domain.filters import And, Comparison, Expr, InList, Literal, Not, Op, format_filter
 from reportd.domain.formats import Format
-from reportd.domain.models import Report, Schedule
+from reportd.domain.models import Field as TemplateField
+from reportd.domain.models import Report, Schedule, Template
 from reportd.domain.states import ReportState
 
 # DigiCert format names <-> reportd formats; ZIP is the bundle every run also carries.
@@ -262,6 +264,7 @@ def _run_record(run: Report, schedule: Schedule | None, type_name: str) -> dict[
         "report_display_name": run.name,
         "report_identifier": run.schedule_id,
         "report_run_identifier": run.id,
+        "created_by_user_id": run.created_by_id,
         "created_by_user_name": run.created_by,
         "created_date": timestamp(run.created_at),
         "report_type": run.template_id,
@@ -281,6 +284,7 @@ def _scheduled_record(schedule: Schedule, type_name: str) -> dict[str, Any]:
     return {
         "report_display_name": schedule.name,
         "report_identifier": schedule.id,
+        "created_by_user_id": schedule.created_by_id,
         "created_by_user_name": schedule.created_by,
         "created_date": timestamp(schedule.created_at),
         "report_type": schedule.template_id,
@@ -300,3 +304,154 @@ def _parts(run: Report) -> int:
         counts[artifact.format] = counts.get(artifact.format, 0) + 1
     most = max(counts.values(), default=1)
     return most if most > 1 else 0
+
+
+# -- report details (the saved definition, in the shape its create and edit bodies take) ---------
+
+_WEEKDAY_ORDINALS: Final = {v: k for k, v in _ORDINALS.items() if k != "LAST"}
+
+
+def report_details(schedule: Schedule, type_name: str) -> dict[str, Any]:
+    """Report details: ``{"report": {...}}`` with the Create report body's own keys, so a client
+    can edit a report by sending back what it read, as DigiCert's Edit report page advises."""
+    columns = [{"identifier": name} for name in schedule.fields or ()]
+    return {
+        "report": {
+            "report_display_name": schedule.name,
+            "report_identifier": schedule.id,
+            "created_by_user_id": schedule.created_by_id,
+            "created_date": timestamp(schedule.created_at),
+            "created_by_user_name": schedule.created_by,
+            "report_metadata": {
+                "columns": columns,
+                "report_type": schedule.template_id,
+                "report_type_display_name": type_name,
+                "filters": column_filters(schedule.filter),
+                "sources": {},
+            },
+            "schedule": schedule_object(schedule.cron),
+            "format": format_names(schedule.formats),
+            "notification_emails": [],
+            "status": "ACTIVE" if schedule.enabled else "INACTIVE",
+            "next_run_date": timestamp(schedule.next_fire_at) if schedule.cron else None,
+        }
+    }
+
+
+def schedule_object(cron: str | None) -> dict[str, Any]:
+    """DigiCert's schedule object back from the cron expression ``ScheduleSpec.cron`` made."""
+    blank: dict[str, Any] = {
+        "frequency": "ON_DEMAND",
+        "weekday_to_run": "",
+        "weekday_frequency": "",
+        "run_until": "",
+        "repeat_every": 1,
+    }
+    if cron is None:
+        return blank
+    kind = cadence(cron)
+    fields = cron.split()
+    if kind is Cadence.WEEKLY and fields[4].isdigit():
+        return {**blank, "frequency": "WEEKLY", "weekday_to_run": WEEKDAYS[int(fields[4]) % 7]}
+    if kind is not Cadence.MONTHLY:
+        return {**blank, "frequency": _FREQUENCY_NAMES[kind]}
+    months = fields[3]
+    every = 1 if months == "*" else 12 // max(1, len(months.split(",")))
+    monthly = {**blank, "frequency": "MONTHLY", "repeat_every": every}
+    day, dow = fields[2], fields[4]
+    if day != "*":
+        last = day == "L"
+        return {
+            **monthly,
+            "repeat_on": "DATE_OF_THE_MONTH",
+            "repeat_on_date": {"date": None if last else int(day), "last_day_of_the_month": last},
+        }
+    if dow.startswith("L"):
+        weekday, ordinal = dow[1:], "LAST"
+    else:
+        weekday, _, number = dow.partition("#")
+        ordinal = _WEEKDAY_ORDINALS.get(f"#{number}", "")
+    return {
+        **monthly,
+        "repeat_on": "DAY_OF_THE_MONTH",
+        "weekday_frequency": ordinal,
+        "weekday_to_run": WEEKDAYS[int(weekday) % 7] if weekday.isdigit() else "",
+    }
+
+
+def column_filters(text: str | None) -> list[dict[str, Any]]:
+    """The column filters ``filter_of`` turned into the filter language, turned back."""
+    if not text:
+        return []
+    from reportd.domain.filters import parse_filter
+
+    parts = _conjuncts(parse_filter(text))
+    found: list[dict[str, Any]] = []
+    index = 0
+    while index < len(parts):
+        part = parts[index]
+        nxt = parts[index + 1] if index + 1 < len(parts) else None
+        if isinstance(part, InList):
+            found.append(_listed("in", part))
+        elif isinstance(part, Not) and isinstance(part.operand, InList):
+            found.append(_listed("not_in", part.operand))
+        elif isinstance(part, Comparison) and isinstance(nxt, Comparison):
+            found.append(_date_range(part, nxt))
+            index += 1
+        index += 1
+    return found
+
+
+def _conjuncts(expr: Expr) -> tuple[Expr, ...]:
+    if isinstance(expr, And):
+        return tuple(p for operand in expr.operands for p in _conjuncts(operand))
+    return (expr,)
+
+
+def _listed(kind: str, listed: InList) -> dict[str, Any]:
+    return {
+        "filter_identifier": kind,
+        "column_identifier": listed.field,
+        "values": [v.value for v in listed.values],
+    }
+
+
+def _date_range(start: Comparison, end: Comparison) -> dict[str, Any]:
+    last = str(end.value.value)
+    with contextlib.suppress(ValueError):  # the range's end was the day after the last one
+        last = (date.fromisoformat(last) - timedelta(days=1)).isoformat()
+    return {
+        "filter_identifier": "custom_date",
+        "column_identifier": start.field,
+        "values": [start.value.value, last],
+    }
+
+
+def report_type(template: Template) -> dict[str, Any]:
+    """One List report types item; ``supported_formats`` as DigiCert's how-to page names it."""
+    supported = [n for n, f in FORMATS.items() if f in template.formats and f is not Format.ZIP]
+    return {
+        "identifier": template.id,
+        "display_name": template.name,
+        "description": template.description,
+        "supported_formats": supported,
+    }
+
+
+def report_columns(template: Template) -> list[dict[str, Any]]:
+    """List columns: a template's fields, with the filters each one takes."""
+    return [
+        {
+            "identifier": f.name,
+            "display_name": f.title,
+            "type": f.type.value,
+            "filters": _filter_kinds(f) if f.filterable else [],
+        }
+        for f in template.fields
+    ]
+
+
+def _filter_kinds(field: TemplateField) -> list[str]:
+    if field.type.value in ("date", "datetime"):
+        return ["custom_date", "in", "not_in"]
+    return ["in", "not_in"]

@@ -9,12 +9,24 @@ signed link (``expires`` and ``signature`` query parameters, no other credential
 look alike) and a key without the scope get 403
 ``{"error": true, "message": "Access denied to this report", "code": 403}``.
 
-These extend the document (getbill's public API has them; their bodies are not in it), in the
-same envelope: ``POST /external-api/v1/reports`` (``{template_id, name?, options?, format?,
-filter?}`` -> 202, the report), ``GET /external-api/v1/reports/{id}`` (status) and
-``GET /external-api/v1/reports`` (``status``, ``template_id``, ``limit``, ``offset`` ->
-``{reports, total, limit, offset}``). A report's ``status`` is ``pending``, ``processing``,
-``completed``, ``failed``, ``timeout``, ``canceled`` or ``expired``.
+getbill's public API reference documents these too, and they are served as documented:
+``GET /external-api/v1/reports/{id}`` (*Get Report*: ``{"error": false, "message": "Success",
+"data": {id, type, title, description, status, filename, file_size, mime_type, period_from,
+period_to, generated_at, created_at, download_available}}``) and ``GET /external-api/v1/reports``
+(*List Reports*: ``{"error": false, "data": [...], "pagination": {total, page, limit, pages}}``
+with ``page`` (from 1), ``limit`` (default 20, at most 100) and ``type``). A report's ``type`` is
+its reportd template id, ``title`` its name, ``description`` the template's, ``filename``,
+``file_size`` and ``mime_type`` those of its first file (null until it has one),
+``period_from``/``period_to`` its ``period_from``/``period_to`` options (else ``since``/``until``,
+else null), ``generated_at`` when it finished. ``download_url`` lives ``[dialects]
+getbill_link_ttl`` seconds, getbill's documented hour by default (the native API's links five
+minutes). OAuth 2.0 at ``POST /token`` (client credentials, refresh tokens) is getbill's too.
+
+getbill documents no way to *create* a report through its API; reportd's extension, in the same
+envelope, is ``POST /external-api/v1/reports`` (``{template_id | type, name?, options?, format?,
+filter?}`` -> 202, the report as *Get Report* shows it), and the ``status`` filter on the list.
+A report's ``status`` is ``completed`` (getbill's word) or reportd's ``pending``,
+``processing``, ``failed``, ``timeout``, ``canceled``, ``expired``.
 
 Where the document is silent, this follows getbill's public conventions:
 
@@ -30,6 +42,8 @@ Where the document is silent, this follows getbill's public conventions:
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final, Literal
 
@@ -42,11 +56,13 @@ from reportd.app.search import ReportSearchQuery, equalities
 from reportd.domain.errors import (
     AuthenticationFailed,
     Forbidden,
+    MissingMandatoryFields,
     RateLimited,
     ReportdError,
     ReportNotFound,
+    ValidationError,
 )
-from reportd.domain.models import Principal, Report, ReportRequest
+from reportd.domain.models import Principal, Report, ReportRequest, Template
 from reportd.domain.states import ReportState
 from reportd.entrypoints.api.auth import principal, service_of
 from reportd.entrypoints.api.dialects.routing import router_with_errors
@@ -54,6 +70,7 @@ from reportd.entrypoints.api.schemas import MAX_OFFSET
 from reportd.entrypoints.api.token_endpoint import serve_token
 
 ACCESS_DENIED: Final = "Access denied to this report"
+MAX_LIMIT: Final = 100  # "Number of items per page (maximum 100)"
 STATUSES: Final = {
     ReportState.CREATED: "pending",
     ReportState.IN_PROGRESS: "processing",
@@ -88,7 +105,10 @@ def render_error(request: Request, exc: ReportdError) -> Response:
 
 
 router = router_with_errors(
-    prefix="/external-api/v1/reports", tag="dialect: getbill", render_error=render_error
+    prefix="/external-api/v1/reports",
+    tag="dialect: getbill",
+    render_error=render_error,
+    error_prefixes=("/external-api/v1",),
 )
 Caller = Annotated[Principal, Depends(principal)]
 
@@ -120,51 +140,51 @@ class DownloadEnvelope(BaseModel):
 class CreateReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    template_id: str = Field(min_length=1, max_length=100)
+    template_id: str | None = Field(default=None, min_length=1, max_length=100)
+    type: str | None = Field(default=None, min_length=1, max_length=100)
     name: str | None = Field(default=None, max_length=300)
     options: dict[str, Any] = Field(default_factory=dict)
     format: str | None = None
     filter: str | None = Field(default=None, max_length=10_000)
 
 
-class ReportFile(BaseModel):
-    format: str
-    filename: str
-    file_size: int
-    mime_type: str
+class ReportData(BaseModel):
+    """*Get Report*'s ``data``, key for key."""
 
-
-class ReportStatus(BaseModel):
     id: str
-    name: str
-    template_id: str
+    type: str
+    title: str
+    description: str | None
     status: str
-    progress: float | None
-    rows: int
+    filename: str | None
+    file_size: int | None
+    mime_type: str | None
+    period_from: str | None
+    period_to: str | None
+    generated_at: str | None
     created_at: str | None
-    completed_at: str | None
-    expires_at: str | None
-    error: str | None
-    files: list[ReportFile]
+    download_available: bool
 
 
 class ReportEnvelope(BaseModel):
     error: bool = False
     message: str
-    data: ReportStatus
+    data: ReportData
 
 
-class ReportList(BaseModel):
-    reports: list[ReportStatus]
+class Pagination(BaseModel):
     total: int
+    page: int
     limit: int
-    offset: int
+    pages: int
 
 
 class ReportListEnvelope(BaseModel):
+    """*List Reports*: no ``message``, as getbill's example."""
+
     error: bool = False
-    message: str
-    data: ReportList
+    data: list[ReportData]
+    pagination: Pagination
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -176,24 +196,33 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
-def report_status(report: Report) -> ReportStatus:
-    return ReportStatus(
+def _period(options: dict[str, Any], *names: str) -> str | None:
+    for name in names:
+        value = options.get(name)
+        if value is not None:
+            return str(value)
+    return None
+
+
+def report_data(report: Report, templates: Mapping[str, Template]) -> ReportData:
+    template = templates.get(report.template_id)
+    first = report.artifacts[0] if report.artifacts else None
+    finished = report.state is ReportState.FINISHED
+    options = dict(report.options)
+    return ReportData(
         id=report.id,
-        name=report.name,
-        template_id=report.template_id,
+        type=report.template_id,
+        title=report.name,
+        description=(template.description or None) if template is not None else None,
         status=STATUSES[report.state],
-        progress=report.progress.percent,
-        rows=report.progress.rows,
+        filename=first.filename if first else None,
+        file_size=first.size if first else None,
+        mime_type=first.mime_type if first else None,
+        period_from=_period(options, "period_from", "since"),
+        period_to=_period(options, "period_to", "until"),
+        generated_at=iso(report.finished_at) if finished else None,
         created_at=iso(report.created_at),
-        completed_at=iso(report.finished_at),
-        expires_at=iso(report.expires_at),
-        error=report.error.message if report.error else None,
-        files=[
-            ReportFile(
-                format=a.format.value, filename=a.filename, file_size=a.size, mime_type=a.mime_type
-            )
-            for a in report.artifacts
-        ],
+        download_available=finished and first is not None,
     )
 
 
@@ -203,8 +232,9 @@ def report_status(report: Report) -> ReportStatus:
 @router.get("/download/{report_id}", response_model=DownloadEnvelope, responses=_ERRORS)
 def download_information(report_id: str, caller: Caller, request: Request) -> DownloadEnvelope:
     """Get download information for a completed report (the document's call)."""
+    ttl = request.app.state.settings.dialects.getbill_link_ttl
     link = service_of(request).download_link(
-        caller, report_id, None, base_url=str(request.base_url)
+        caller, report_id, None, base_url=str(request.base_url), expires_in=ttl
     )
     artifact = link.artifact
     return DownloadEnvelope(
@@ -224,10 +254,13 @@ def download_information(report_id: str, caller: Caller, request: Request) -> Do
 def create_report(
     body: CreateReport, caller: Caller, request: Request, response: Response
 ) -> ReportEnvelope:
-    """Queue a report (an extension of the document)."""
+    """Queue a report (reportd's extension: getbill documents no create)."""
     service = service_of(request)
+    template_id = body.template_id or body.type
+    if not template_id:
+        raise MissingMandatoryFields("template_id (or type) is required")
     asked = ReportRequest(
-        template_id=body.template_id,
+        template_id=template_id,
         formats=(body.format,) if body.format else (),
         name=body.name,
         options=body.options,
@@ -239,38 +272,44 @@ def create_report(
     else:
         request.app.state.notify_created()
     response.headers["Location"] = f"/external-api/v1/reports/{report.id}"
-    return ReportEnvelope(message="Report generation started", data=report_status(report))
+    data = report_data(report, service.templates)
+    return ReportEnvelope(message="Report generation started", data=data)
 
 
 @router.get("/{report_id}", response_model=ReportEnvelope, responses=_ERRORS)
-def report_status_of(report_id: str, caller: Caller, request: Request) -> ReportEnvelope:
-    """A report's status (an extension of the document)."""
-    report = service_of(request).get_report(caller, report_id)
-    return ReportEnvelope(message="Report status retrieved", data=report_status(report))
+def get_report(report_id: str, caller: Caller, request: Request) -> ReportEnvelope:
+    """Get Report, as getbill documents it."""
+    service = service_of(request)
+    report = service.get_report(caller, report_id)
+    return ReportEnvelope(message="Success", data=report_data(report, service.templates))
 
 
 @router.get("", response_model=ReportListEnvelope, responses=_ERRORS)
 def list_reports(
     caller: Caller,
     request: Request,
+    page: Annotated[int, Query(ge=1, le=MAX_OFFSET)] = 1,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
+    type: str | None = None,
     status: Status | None = None,
-    template_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ReportListEnvelope:
-    """The caller's reports, newest first (an extension of the document)."""
+    """List Reports, newest first, paged as getbill documents (``page`` from 1)."""
     state = _STATES[status] if status else None
+    offset = (page - 1) * limit
+    if offset > MAX_OFFSET:
+        raise ValidationError(f"page {page} is past the last page reportd can serve")
     query = ReportSearchQuery(
-        conditions=equalities(state=state, template_id=template_id), offset=offset, limit=limit
+        conditions=equalities(state=state, template_id=type), offset=offset, limit=limit
     )
-    page = service_of(request).report_search.search(caller, query)
+    service = service_of(request)
+    found = service.report_search.search(caller, query)
     return ReportListEnvelope(
-        message="Reports retrieved",
-        data=ReportList(
-            reports=[report_status(r) for r in page.results],
-            total=page.total_count,
+        data=[report_data(r, service.templates) for r in found.results],
+        pagination=Pagination(
+            total=found.total_count,
+            page=page,
             limit=limit,
-            offset=offset,
+            pages=math.ceil(found.total_count / limit),
         ),
     )
 

@@ -1,12 +1,13 @@
 """PingOne data explorations (MFA reporting), as in seeds/003_27eea77a82f209ec.txt.
 
-``POST /v1/environments/{envID}/dataExplorations`` makes a report of CSV and JSON, each in an
-AES-256 zip under one generated password; ``GET .../dataExplorations/{id}`` (also with the
-document's trailing slash) polls it and, once ``SUCCESS``, hands out ``zipPassword`` and two
-signed links valid five minutes, signed afresh on every GET. ``expiresAt`` is ``createdAt`` plus
-``[dialects] pingone_expiry`` (the document's 30 minutes) and the files really go then: the
-report is created with that absolute expiry. ``filter`` is reportd's filter language, which is
-PingOne's SCIM-like grammar. ``envID`` is the caller's tenant. Bearer auth.
+``POST /v1/environments/{envID}/dataExplorations`` (``deliverAs: ASYNC_FILE``) makes a
+report of CSV and JSON, each zipped under one generated password;
+``GET .../dataExplorations/{id}`` (also with the document's trailing slash) polls it and, once
+``SUCCESS``, hands out ``zipPassword`` and two signed links valid five minutes, signed afresh
+on every GET. ``expiresAt`` is ``createdAt`` plus ``[dialects] pingone_expiry`` (the
+document's 30 minutes) and the files really go then: the report is created with that absolute
+expiry. ``filter`` is reportd's filter language, which is PingOne's SCIM-like grammar.
+``envID`` is the caller's tenant. Bearer auth.
 
 Where the document is silent, this follows PingOne's public conventions:
 
@@ -21,8 +22,18 @@ Where the document is silent, this follows PingOne's public conventions:
 - ``orderBy`` is a list whose items are ``{"name": F, "order": "ASC"|"DESC"}`` (the shape of
   ``fields``) or PingOne's ``order`` query-parameter strings (``"F"``, ``"-F"``); GET answers
   with the object form. The document's example, ``[]``, is both.
-- POST answers 201 with the same body as GET (PingOne creates with 201). ``deliverAs`` may be
-  omitted; only ``ASYNC_FILE`` is served (``ENTRIES`` and ``sync: true`` are 400 ``INVALID_DATA``).
+- POST answers 201 with the same body as GET (PingOne creates with 201).
+- ``deliverAs`` is ``ENTRIES`` when omitted, as PingOne's Reporting page says: the rows come
+  as entries, ``GET .../dataExplorations/{id}/entries`` (``limit`` 1-1000, ``cursor``), a HAL
+  page ``{_links: {self, next}, _embedded: {entries: [...]}, count, size}`` with a ``next``
+  link while rows remain (PingOne's paging conventions; the entries body itself is not in the
+  pages reportd could read, so its keys are PingOne's usual collection keys). ``sync: "true"``
+  makes the create wait (``[dialects] pingone_sync_timeout``, 60 s) and ``?expand=entries``
+  (which needs ``sync``) returns the first page in the create's response. ``ASYNC_FILE`` is the
+  document's zipped CSV and JSON. ``sync`` shows what the create asked; later GETs show false
+  (reportd keeps no record of it).
+- The zips' cipher is ``[dialects] pingone_zip_encryption``: PingOne's pages name none, and
+  these files are for people, so ZipCrypto (Windows Explorer, ``unzip -P``) by default.
 - ``status``: ``IN_PROGRESS`` while queued or running, ``SUCCESS``, ``FAILED`` for a failure, a
   timeout or a cancel; an expired exploration is gone (404 ``NOT_FOUND``), as PingOne keeps them
   "only for a short time". ``zipPassword`` and the links appear only with ``SUCCESS``.
@@ -37,10 +48,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Final, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from reportd.app.entries import EntriesPage, ReportEntries, decode_cursor, encode_cursor
 from reportd.app.service import ReportService
 from reportd.app.tenancy import require_own_tenant
 from reportd.domain.errors import (
@@ -49,12 +61,14 @@ from reportd.domain.errors import (
     ReportNotFound,
     ValidationError,
 )
+from reportd.domain.formats import Packaging
 from reportd.domain.models import Principal, Report, ReportRequest, Template
 from reportd.domain.states import ReportState
 from reportd.entrypoints.api.auth import principal, service_of
 from reportd.entrypoints.api.dialects.routing import router_with_errors
 from reportd.entrypoints.api.token_endpoint import serve_token
 
+MAX_LIMIT: Final = 1000  # "limit (1-1000)"
 LINK_TTL: Final = 300  # "The links in the response are only valid for five minutes."
 FORMATS: Final = ("csv", "json")
 _TOP_LEVEL: Final = {
@@ -162,8 +176,9 @@ class DataExplorationCreate(BaseModel):
     field_refs: list[_FieldRef] | None = Field(default=None, alias="fields")
     filter: str | None = None
     order_by: list[_OrderRef] = Field(default_factory=list, alias="orderBy")
-    deliver_as: str = Field(default="ASYNC_FILE", alias="deliverAs")
-    sync: bool | None = None
+    # "If the parameter is not included, ENTRIES is used." (PingOne's Reporting page)
+    deliver_as: Literal["ENTRIES", "ASYNC_FILE"] = Field(default="ENTRIES", alias="deliverAs")
+    sync: bool = False  # PingOne sends the string "true"; pydantic reads it as True
 
     @field_validator("order_by", mode="before")
     @classmethod
@@ -179,14 +194,15 @@ class DataExplorationCreate(BaseModel):
             f"-{item.name}" if item.order.upper() == "DESC" else item.name for item in self.order_by
         )
 
-    def to_request(self, expires_at: datetime) -> ReportRequest:
-        if self.deliver_as != "ASYNC_FILE":
-            raise ValidationError(
-                "only deliverAs ASYNC_FILE is served", details={"target": "deliverAs"}
-            )
-        if self.sync:
-            raise ValidationError(
-                "sync data explorations are not served", details={"target": "sync"}
+    def to_request(self, expires_at: datetime, zip_encryption: str) -> ReportRequest:
+        if self.deliver_as == "ENTRIES":  # rows in responses: the JSON file, unpackaged
+            return ReportRequest(
+                template_id=self.template.id,
+                formats=("json",),
+                fields=None if self.field_refs is None else tuple(f.name for f in self.field_refs),
+                filter=self.filter,
+                order_by=self.order_terms(),
+                expires_at=expires_at,
             )
         return ReportRequest(
             template_id=self.template.id,
@@ -196,6 +212,7 @@ class DataExplorationCreate(BaseModel):
             order_by=self.order_terms(),
             packaging="zip",
             zip_password=True,
+            zip_encryption=zip_encryption,
             expires_at=expires_at,
         )
 
@@ -206,6 +223,7 @@ router = router_with_errors(
     prefix="/v1/environments/{env_id}",
     tag="dialect: PingOne data explorations",
     render_error=error_body,
+    error_prefixes=("/v1/environments",),
 )
 
 
@@ -218,16 +236,77 @@ def environment_caller(env_id: str, caller: Annotated[Principal, Depends(princip
 Caller = Annotated[Principal, Depends(environment_caller)]
 
 
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+
+
 @router.post("/dataExplorations", status_code=201)
 def create_exploration(
-    body: DataExplorationCreate, caller: Caller, request: Request
+    body: DataExplorationCreate,
+    caller: Caller,
+    request: Request,
+    expand: str | None = None,
+    limit: Limit = MAX_LIMIT,
 ) -> dict[str, Any]:
+    """Create; ``sync: "true"`` waits for the result, ``?expand=entries`` (which needs ``sync``
+    and ``ENTRIES``) also returns the first page of entries."""
+    if expand not in (None, "entries"):
+        raise ValidationError("expand takes only 'entries'", details={"target": "expand"})
+    if expand and not (body.sync and body.deliver_as == "ENTRIES"):
+        raise ValidationError(
+            "expand=entries needs sync true and deliverAs ENTRIES", details={"target": "sync"}
+        )
     service = service_of(request)
+    settings = request.app.state.settings.dialects
     expires_at = datetime.now(UTC) + timedelta(seconds=_expiry(request))
     request.state.pingone_filter = body.filter  # tells a bad filter from a bad orderBy
-    report = service.create_report(caller, body.to_request(expires_at))
+    report = service.create_report(
+        caller, body.to_request(expires_at, settings.pingone_zip_encryption)
+    )
     request.app.state.notify_created()
-    return _exploration(service, caller, report, request)
+    if body.sync:
+        report = ReportEntries(service).wait(caller, report.id, settings.pingone_sync_timeout)
+    shown = _exploration(service, caller, report, request, sync=body.sync)
+    if expand and shown["status"] == "SUCCESS":
+        page = ReportEntries(service).page(caller, report.id, 0, limit)
+        shown["_embedded"] = {"entries": page.entries}
+        if page.next_offset is not None:
+            shown["_links"]["next"] = {"href": _entries_href(request, report, page, limit)}
+    return shown
+
+
+@router.get("/dataExplorations/{exploration_id}/entries")
+def list_entries(
+    exploration_id: str,
+    caller: Caller,
+    request: Request,
+    limit: Limit = MAX_LIMIT,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """One page of a finished ENTRIES exploration's rows; ``_links.next`` while more remain."""
+    service = service_of(request)
+    report = service.get_report(caller, exploration_id)
+    if report.state is ReportState.EXPIRED:
+        raise ReportNotFound("the data exploration has expired")
+    page = ReportEntries(service).page(caller, exploration_id, decode_cursor(cursor), limit)
+    env = _environment_href(request, report.tenant_id)
+    self_href = f"{env}/dataExplorations/{report.id}/entries?limit={limit}"
+    if cursor:
+        self_href += f"&cursor={cursor}"
+    links: dict[str, Any] = {"self": {"href": self_href}}
+    if page.next_offset is not None:
+        links["next"] = {"href": _entries_href(request, report, page, limit)}
+    return {
+        "_links": links,
+        "_embedded": {"entries": page.entries},
+        "count": page.total,
+        "size": len(page.entries),
+    }
+
+
+def _entries_href(request: Request, report: Report, page: EntriesPage, limit: int) -> str:
+    env = _environment_href(request, report.tenant_id)
+    cursor = encode_cursor(page.next_offset or 0)
+    return f"{env}/dataExplorations/{report.id}/entries?limit={limit}&cursor={cursor}"
 
 
 @router.get("/dataExplorations/{exploration_id}")
@@ -287,8 +366,18 @@ def _environment_href(request: Request, env_id: str) -> str:
     return f"{str(request.base_url).rstrip('/')}/v1/environments/{env_id}"
 
 
+def _delivered_as(report: Report) -> str:
+    """ENTRIES explorations are the unpackaged JSON file; files are zipped."""
+    return "ASYNC_FILE" if report.packaging is Packaging.ZIP else "ENTRIES"
+
+
 def _exploration(
-    service: ReportService, caller: Principal, report: Report, request: Request
+    service: ReportService,
+    caller: Principal,
+    report: Report,
+    request: Request,
+    *,
+    sync: bool = False,
 ) -> dict[str, Any]:
     """The document's GET body, key for key and in its order."""
     env = _environment_href(request, report.tenant_id)
@@ -313,10 +402,12 @@ def _exploration(
         body["filter"] = report.filter
     body["orderBy"] = [_order_item(term) for term in report.order_by]
     body["status"] = status
-    body["deliverAs"] = "ASYNC_FILE"
-    if status == "SUCCESS":
+    body["deliverAs"] = _delivered_as(report)
+    if body["deliverAs"] == "ENTRIES":
+        body["_links"]["entries"] = {"href": f"{env}/dataExplorations/{report.id}/entries"}
+    elif status == "SUCCESS":
         body.update(_files(service, caller, report, request))
-    body["sync"] = False
+    body["sync"] = sync
     template = service.template(report.template_id)
     body["dataExplorationTemplate"] = {"id": template.id, "name": template.name}
     return body

@@ -32,7 +32,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from reportd.domain.errors import RateLimited, ReportdError
+from reportd.domain.errors import MethodNotAllowed, RateLimited, ReportdError, RouteNotFound
 from reportd.domain.models import Principal
 from reportd.entrypoints import spaceone_wire as wire
 from reportd.entrypoints.api.auth import principal, service_of
@@ -44,6 +44,7 @@ from reportd.entrypoints.spaceone_wire import (
     Page,
     ReportQuery,
     Sort,
+    SpaceoneFault,
     SpaceoneQuery,
     State,
     fault_of,
@@ -114,6 +115,9 @@ def render_error(request: Request, exc: ReportdError) -> Response:
     """Any error on these routes, as SpaceONE's REST servers send it."""
     fault = fault_of(exc)
     status = HTTP_STATUS[fault.status]
+    if isinstance(exc, RouteNotFound | MethodNotAllowed):  # grpc-gateway's own statuses
+        status = exc.status
+        fault = SpaceoneFault(fault.status, f"ERROR_{exc.code.upper()}", exc.message)
     headers = {}
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
@@ -238,3 +242,4 @@ def search(body: ReportQuery, caller: Caller, request: Request) -> dict[str, Any
 router = APIRouter()  # what the dialect registry serves: REST, and the console-api form
 router.include_router(rest)
 router.include_router(console_router)
+dialect_routers = (rest, console_router)  # whose prefixes' errors are SpaceONE's (routing.py)

@@ -45,7 +45,13 @@ from reportd.app.subjects import (
     SubjectState,
 )
 from reportd.config import DialectSettings
-from reportd.domain.errors import AuthenticationFailed, Forbidden, ReportdError
+from reportd.domain.errors import (
+    AuthenticationFailed,
+    Forbidden,
+    MethodNotAllowed,
+    ReportdError,
+    RouteNotFound,
+)
 from reportd.domain.models import Principal
 from reportd.entrypoints.api.auth import key_from_headers, principal, service_of
 from reportd.entrypoints.api.dialects.routing import router_with_errors
@@ -73,6 +79,11 @@ def _error_body(request: Request, exc: ReportdError) -> Response:
     if isinstance(exc, AuthenticationFailed):
         given = key_from_headers(request) is not None
         return JSONResponse({"detail": INVALID_TOKEN if given else NOT_PROVIDED}, status_code=403)
+    if isinstance(exc, RouteNotFound):
+        return JSONResponse({"detail": "Not found."}, status_code=404)
+    if isinstance(exc, MethodNotAllowed):
+        method = f'Method "{request.method}" not allowed.'
+        return JSONResponse({"detail": method}, status_code=405)
     for kind, status, detail in _DETAILS:
         if isinstance(exc, kind):
             return JSONResponse({"detail": detail}, status_code=status)
@@ -80,7 +91,10 @@ def _error_body(request: Request, exc: ReportdError) -> Response:
 
 
 router = router_with_errors(
-    prefix="/api/pdf", tag="dialect: Spectra Analyze PDF report", render_error=_error_body
+    prefix="/api/pdf",
+    tag="dialect: Spectra Analyze PDF report",
+    render_error=_error_body,
+    error_prefixes=("/api",),
 )
 Caller = Annotated[Principal, Depends(principal)]
 
