@@ -96,7 +96,11 @@ def test_pingone_flow_with_a_token_from_as_token(
         assert "refresh_token" not in token
         created = session.post(
             f"{base}/v1/environments/{env}/dataExplorations",
-            json={"dataExplorationTemplate": {"id": "orders"}, "fields": [{"name": "order_id"}]},
+            json={
+                "dataExplorationTemplate": {"id": "orders"},
+                "fields": [{"name": "order_id"}],
+                "deliverAs": "ASYNC_FILE",
+            },
         )
         assert created.status_code == 201, created.text
         url = created.json()["_links"]["self"]["href"]
