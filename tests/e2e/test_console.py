@@ -729,3 +729,25 @@ def test_a_schedule_is_edited_in_place_with_a_relative_date(
     form.get_by_role("button", name="Save changes").click()
     page.get_by_role("alert").filter(has_text="not JSON").wait_for()
     console.shoot("schedule-edit")
+
+
+def test_new_report_form_previews_rows_and_count_before_creating(
+    console: Console, console_server: RunningServer, api: httpx.Client
+) -> None:
+    page = console.page
+    console.sign_in(console_server.admin_key, "#/new/sales")
+    form = page.get_by_role("form", name="New Sales by customer report")
+    form.wait_for()
+    form.get_by_label("Filter", exact=True).fill("amount gt 50")
+    page.locator(".filter-box[data-state=valid]").wait_for()
+    before = api.get("/v1/reports").json()["total_count"]
+    form.get_by_role("button", name="Preview").click()
+    line = page.locator("section.preview .status-line")
+    line.wait_for()
+    expected = api.post("/v1/templates/sales/preview", json={"filter": "amount gt 50"}).json()
+    assert line.get_attribute("data-row-count") == str(expected["row_count"])
+    rows = page.locator("table.preview-table tbody tr")
+    assert rows.count() == len(expected["rows"]) > 0
+    assert page.locator("table.preview-table thead th").first.text_content() == "Order"
+    assert api.get("/v1/reports").json()["total_count"] == before  # a preview makes no report
+    console.shoot("new-report-preview")

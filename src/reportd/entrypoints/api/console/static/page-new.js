@@ -1,7 +1,7 @@
 // New report: a form generated from the chosen template; the new report's progress in place.
 
 import { api, enc } from './api.js';
-import { field, h, replace, uid } from './dom.js';
+import { field, formatNumber, h, replace, uid } from './dom.js';
 import { definitionForm } from './definition.js';
 import { isFinal, progressBar, stateBadge, updateProgress, watchReport } from './live.js';
 import { emptyState, errorAlert, fileButtons, pageHead, reportActions } from './ui.js';
@@ -40,6 +40,29 @@ function reportForm(template, ctx) {
   const name = h('input', { type: 'text', id: uid('name'), maxlength: 300, placeholder: template.name });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create report');
   const result = h('section', { class: 'card result', 'aria-labelledby': 'result-title', hidden: true });
+  const preview = h('section', { class: 'card preview', 'aria-labelledby': 'preview-title', hidden: true });
+  const previewButton = h('button', {
+    type: 'button',
+    class: 'btn',
+    dataset: { action: 'preview' },
+    onclick: async () => {
+      const body = await definition.collect(element);
+      if (!body) return;
+      previewButton.disabled = true;
+      try {
+        const found = await api(`/v1/templates/${enc(template.id)}/preview`, {
+          method: 'POST',
+          body: { options: body.options, fields: body.fields, filter: body.filter, order_by: body.order_by },
+          signal,
+        });
+        showPreview(preview, found, template);
+      } catch (err) {
+        if (err.name !== 'AbortError') definition.explain(err);
+      } finally {
+        previewButton.disabled = false;
+      }
+    },
+  }, 'Preview');
 
   const element = h('form', {
     class: 'report-form',
@@ -76,7 +99,8 @@ function reportForm(template, ctx) {
       parts.formats.element,
       parts.packaging.element)),
   definition.problems,
-  h('div', { class: 'actions' }, submit));
+  h('div', { class: 'actions' }, previewButton, submit),
+  preview);
 
   let following = null; // the stream of the report shown; a new submit ends it
   signal.addEventListener('abort', () => following?.abort(), { once: true });
@@ -114,4 +138,23 @@ function reportForm(template, ctx) {
   }
 
   return { element, result };
+}
+
+/** The first rows and the row count the form's choices select, before making the report. */
+function showPreview(holder, found, template) {
+  const titles = Object.fromEntries(template.fields.map((f) => [f.name, f.label ?? f.name]));
+  const count = found.row_count === null ? 'an unknown number of rows'
+    : `${formatNumber(found.row_count)} ${found.row_count === 1 ? 'row' : 'rows'}`;
+  const shown = found.rows.length < (found.row_count ?? 0) ? `; the first ${found.rows.length} below` : '';
+  replace(holder,
+    h('h2', { id: 'preview-title', tabindex: '-1' }, 'Preview'),
+    h('p', { class: 'status-line', dataset: { rowCount: String(found.row_count) } }, `The report would have ${count}${shown}.`),
+    found.rows.length
+      ? h('div', { class: 'table-scroll' }, h('table', { class: 'table compact preview-table' },
+        h('thead', {}, h('tr', {}, found.fields.map((f) => h('th', { scope: 'col' }, titles[f] ?? f)))),
+        h('tbody', {}, found.rows.map((row) => h('tr', {},
+          found.fields.map((f) => h('td', {}, row[f] === null ? '' : String(row[f]))))))))
+      : h('p', { class: 'muted' }, 'No rows match.'));
+  holder.hidden = false;
+  holder.querySelector('h2').focus();
 }
