@@ -8,7 +8,7 @@ import pytest
 
 from reportd.app import ports
 from reportd.domain.errors import InvalidStateTransition, ReportNotFound, ValidationError
-from reportd.domain.formats import Format, Packaging
+from reportd.domain.formats import Format, Packaging, ZipEncryption
 from reportd.domain.listing import ReportQuery
 from reportd.domain.models import Progress, ReportError
 from reportd.domain.states import ReportState
@@ -24,9 +24,11 @@ def test_a_report_reads_back_as_inserted(store: ports.Store) -> None:
         formats=(Format.CSV, Format.JSON),
         packaging=Packaging.ZIP,
         zip_password="secret",
+        zip_encryption=ZipEncryption.ZIPCRYPTO,
         storage_id="s3",
         progress=Progress(0, 10),
         created_by="alice",
+        created_by_id="key-1",
         schedule_id="sched-1",
         callback_url="https://example.com/cb",
         expires_in=600,

@@ -40,6 +40,7 @@ def test_a_schedule_reads_back_as_inserted(store: ports.Store) -> None:
         cron="0 6 * * *",
         timezone="Europe/Paris",
         created_by="alice",
+        created_by_id="key-1",
         next_fire_at=BASE,
     )
     stored = store.schedules.insert(schedule)
