@@ -751,3 +751,51 @@ def test_new_report_form_previews_rows_and_count_before_creating(
     assert page.locator("table.preview-table thead th").first.text_content() == "Order"
     assert api.get("/v1/reports").json()["total_count"] == before  # a preview makes no report
     console.shoot("new-report-preview")
+
+
+def test_api_keys_page_creates_a_key_shown_once_and_revokes_it(
+    console: Console, console_server: RunningServer, api: httpx.Client
+) -> None:
+    page = console.page
+    console.sign_in(console_server.admin_key, "#/keys")
+    form = page.get_by_role("form", name="New API key")
+    form.wait_for()
+    form.get_by_label("Name", exact=True).fill("console-made")
+    form.get_by_label("reports:write").check()
+    form.get_by_role("button", name="Create key").click()
+    secret = page.locator("[data-secret=key]").inner_text()
+    made = httpx.get(f"{console_server.url}/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert made.status_code == 200
+    assert made.json()["scopes"] == ["reports:read", "reports:write"]
+    listed = api.get("/v1/keys").json()["results"]
+    key = next(k for k in listed if k["name"] == "console-made")
+    assert secret not in str(listed)  # shown once: never listed again
+    console.shoot("keys-created")
+
+    console.go("#/reports")
+    console.go("#/keys")
+    page.get_by_role("button", name="Revoke key console-made").click()
+    page.get_by_role("button", name="Confirm: Revoke key console-made").click()
+    page.get_by_text("Key revoked.").wait_for()
+    page.locator(f"tr[data-key-id='{key['id']}'][data-revoked=true]").wait_for()
+    me_url, auth = f"{console_server.url}/v1/me", {"Authorization": f"Bearer {secret}"}
+    wait_for(lambda: httpx.get(me_url, headers=auth).status_code == 401)  # a cached key: <= 5 s
+
+
+def test_keys_are_for_admin_keys_of_the_same_tenant(
+    console_server: RunningServer, api: httpx.Client
+) -> None:
+    reader = console_server.make_key(name="reader-2", scopes=("reports:read",))
+    answer = httpx.get(
+        f"{console_server.url}/v1/keys", headers={"Authorization": f"Bearer {reader}"}
+    )
+    assert answer.status_code == 403
+    other = console_server.make_key(tenant="initech", name="their-admin", scopes=("admin",))
+    theirs = httpx.get(
+        f"{console_server.url}/v1/keys", headers={"Authorization": f"Bearer {other}"}
+    )
+    assert [k["name"] for k in theirs.json()["results"]] == ["their-admin"]
+    mine = api.get("/v1/keys").json()["results"][0]["id"]
+    revoke = httpx.post(f"{console_server.url}/v1/keys/{mine}/revoke",
+                        headers={"Authorization": f"Bearer {other}"})  # fmt: skip
+    assert revoke.status_code == 404  # another tenant's key is not found, never forbidden

@@ -26,6 +26,7 @@ from reportd.adapters.sources.base import Source
 from reportd.adapters.storage.base import ArtifactStorage
 from reportd.adapters.storage.signing import LinkSigner
 from reportd.adapters.template_files import resolve_options
+from reportd.app.keys import TenantKeys
 from reportd.app.library import ReportLibrary
 from reportd.app.oauth import OAuthService
 from reportd.app.ports import IdempotencyRepository
@@ -164,6 +165,12 @@ class ReportService:
         self.report_search = ReportSearch(self)  # filtered report lists (reportd.app.search)
         self.subjects = SubjectService(self)  # per-subject reports (reportd.app.subjects)
         self.report_library = ReportLibrary(self)
+        self.keys = TenantKeys(
+            keys=store.tenants,
+            create=self.create_key,
+            revoke=self.revoke_key,
+            require=self.require,
+        )
         self.preview = Preview(
             validate=self.validate_request,
             template=self.template,

@@ -21,6 +21,7 @@ from reportd.entrypoints.api.reloading import Reloader
 from reportd.entrypoints.api.routes import (
     files,
     health,
+    keys,
     me,
     oauth,
     reports,
@@ -108,6 +109,7 @@ def create_app(
         health.router,
         webhooks.router,
         me.router,
+        keys.router,
         oauth.router,
         console_router,
     ):

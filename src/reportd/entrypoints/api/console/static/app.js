@@ -10,6 +10,7 @@ import { renderNewReport } from './page-new.js';
 import { renderSchedules, renderSchedule, renderNewSchedule } from './page-schedules.js';
 import { renderTemplates, renderTemplate } from './page-templates.js';
 import { renderWebhooks, renderNewWebhook, renderWebhook } from './page-webhooks.js';
+import { renderKeys } from './page-keys.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -28,6 +29,7 @@ const ROUTES = [
   { path: /^\/webhooks\/?$/, page: renderWebhooks, nav: 'webhooks', scope: 'reports:read' },
   { path: /^\/webhooks\/new$/, page: renderNewWebhook, nav: 'webhooks', scope: 'reports:write' },
   { path: /^\/webhooks\/([^/]+)$/, page: renderWebhook, nav: 'webhooks', scope: 'reports:read' },
+  { path: /^\/keys\/?$/, page: renderKeys, nav: 'keys', scope: 'admin' },
 ];
 
 let me = null;
