@@ -9,6 +9,7 @@ revoked, wrong environment, narrowed scope) and RFC 6749's error bodies are chec
 from __future__ import annotations
 
 import io
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -206,6 +207,9 @@ def test_a_revoked_client_is_refused_at_once(backend_server: RunningServer) -> N
     )
     assert again.status_code == 401
     assert again.json()["error"] == "invalid_client"
+    listed = json.loads(cli(backend_server, "clients", "list", "--tenant", "acme", "--json"))
+    [row] = [c for c in listed if c["client_id"] == client_id]
+    assert row["revoked_at"] and "client_secret" not in row
 
 
 def test_a_token_is_accepted_in_every_header(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -19,7 +19,9 @@ from reportd.domain.errors import ReportdError
 from reportd.entrypoints.cli.main import (
     ConfigOpt,
     DataDirOpt,
+    JsonOpt,
     _fail,
+    _print_json,
     _service,
     _settings,
     err,
@@ -79,20 +81,26 @@ def clients_create(
 
 
 @clients_app.command("list")
-def clients_list(tenant: TenantOpt, config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
+def clients_list(
+    tenant: TenantOpt,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """List a tenant's OAuth clients (never their secrets)."""
     service = _service(_settings(config, data_dir=data_dir))
-    table = Table("client_id", "name", "scopes", "created", "revoked")
-    for client in _oauth(service).clients.list_clients(tenant):
-        table.add_row(
-            client.id,
-            client.name,
-            ",".join(sorted(client.scopes)),
-            str(client.created_at),
-            str(client.revoked_at or ""),
-        )
+    rows: list[dict[str, Any]] = [
+        {
+            "client_id": c.id,
+            "name": c.name,
+            "scopes": sorted(c.scopes),
+            "created_at": c.created_at,
+            "revoked_at": c.revoked_at,
+        }
+        for c in _oauth(service).clients.list_clients(tenant)
+    ]
     service.close()
-    out.print(table)
+    _show(rows, as_json, ("client_id", "name", "scopes", "created_at", "revoked_at"))
 
 
 @clients_app.command("revoke")
@@ -140,19 +148,36 @@ def users_create(
 
 
 @users_app.command("list")
-def users_list(tenant: TenantOpt, config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
-    """List a tenant's users."""
+def users_list(
+    tenant: TenantOpt,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List a tenant's users (never their password hashes)."""
     service = _service(_settings(config, data_dir=data_dir))
-    table = Table("id", "username", "scopes", "created", "disabled")
-    for user in _users(service).users.list_users(tenant):
-        table.add_row(
-            user.id,
-            user.username,
-            ",".join(sorted(user.scopes)),
-            str(user.created_at),
-            str(user.disabled_at or ""),
-        )
+    rows: list[dict[str, Any]] = [
+        {
+            "id": u.id,
+            "username": u.username,
+            "scopes": sorted(u.scopes),
+            "created_at": u.created_at,
+            "disabled_at": u.disabled_at,
+        }
+        for u in _users(service).users.list_users(tenant)
+    ]
     service.close()
+    _show(rows, as_json, ("id", "username", "scopes", "created_at", "disabled_at"))
+
+
+def _show(rows: list[dict[str, Any]], as_json: bool, columns: tuple[str, ...]) -> None:
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*(",".join(v) if isinstance(v, list) else str(v or "") for v in
+                        (row[c] for c in columns)))  # fmt: skip
     out.print(table)
 
 
