@@ -15,6 +15,7 @@ from reportd.adapters.storage.registry import build_storage
 from reportd.adapters.storage.signing import LinkSigner
 from reportd.adapters.template_files import load_templates
 from reportd.app.oauth import OAuthService, TokenPolicy
+from reportd.app.ports import AsyncReads
 from reportd.app.ratelimits import Policy, RateLimiter
 from reportd.app.service import ReportService, RunOptions
 from reportd.app.tokens import TokenSigner
@@ -72,6 +73,23 @@ def reload_library(service: ReportService, settings: Settings) -> list[Source]:
         extra={"action": "reload", "templates": len(templates), "sources": sorted(sources)},
     )
     return retired
+
+
+def build_async_reads(service: ReportService, settings: Settings) -> AsyncReads | None:
+    """The API's event-loop reads over the service's metadata database; None when the store
+    has no database behind it (an in-memory store), where the API reads through the service."""
+    engine = getattr(service.store, "engine", None)
+    if engine is None:
+        return None
+    from reportd.adapters.db.async_reads import async_reads_for
+
+    try:
+        return async_reads_for(
+            engine.url.render_as_string(hide_password=False),
+            pool_size=settings.database.pool_size,
+        )
+    except ValueError:  # an in-memory SQLite database: no second connection can see it
+        return None
 
 
 def build_service(settings: Settings) -> ReportService:

@@ -26,6 +26,7 @@ from reportd.domain.states import ReportState
 from reportd.domain.webhooks import ClaimedDelivery, DeliveryPage, Webhook
 
 __all__ = [
+    "AsyncReads",
     "ClientRepository",
     "IdempotencyRepository",
     "RateCounterRepository",
@@ -39,6 +40,29 @@ __all__ = [
     "WebhookRepository",
     "WorkQueue",
 ]
+
+
+class AsyncReads(Protocol):
+    """The API's hot reads, awaited on the event loop (no thread hop), one statement each.
+
+    ``reportd.adapters.db.async_reads`` implements it over asyncpg and aiosqlite; it returns
+    the same records as ``ReportRepository.get`` and ``TenantRepository.find_key``.
+    """
+
+    async def open(self) -> None:
+        """Connect; called once the event loop runs (an app's lifespan)."""
+
+    async def close(self) -> None: ...
+
+    async def get_report(self, report_id: str, tenant_id: str) -> Report:
+        """The report with its artifacts; ``ReportNotFound`` if absent or another tenant's."""
+
+    async def find_key(self, key_hash: str) -> tuple[ApiKey, Tenant] | None:
+        """The live key with that hash and its tenant, or None."""
+
+    async def auth_version(self) -> int | None:
+        """A number that changes whenever any key or tenant changes in a way a remembered
+        principal would miss (revocation, features); None when it cannot be known now."""
 
 
 class ReportRepository(Protocol):

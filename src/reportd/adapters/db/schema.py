@@ -250,3 +250,12 @@ rate_counters = Table(
     Column("window_start", BigInteger, primary_key=True),  # unix seconds
     Column("count", Integer, nullable=False),
 )
+
+# One row (id 1): bumped with every change that may alter what a remembered key resolves to
+# (see adapters/db/auth_version.py).
+auth_state = Table(
+    "auth_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from reportd.adapters.db.auth_version import bump_auth_version
 from reportd.adapters.db.database import read_transaction, write_transaction
 from reportd.adapters.db.schema import api_keys, tenants
 from reportd.domain.errors import AlreadyExists, KeyNotFound, TenantNotFound
@@ -54,6 +55,7 @@ class TenantStore:
                 .where(tenants.c.id == tenant_id)
                 .values(features=sorted(set(features)))
             )
+            bump_auth_version(conn)  # remembered keys of this tenant carry its old features
         if result.rowcount == 0:
             raise TenantNotFound(f"tenant {tenant_id!r} not found")
         return self.get_tenant(tenant_id)
@@ -101,6 +103,7 @@ class TenantStore:
             query = query.where(api_keys.c.tenant_id == tenant_id)
         with write_transaction(self.engine) as conn:
             result = conn.execute(query.values(revoked_at=datetime.now(UTC)))
+            bump_auth_version(conn)  # every API process forgets the key at once
         if result.rowcount == 0:
             raise KeyNotFound(f"no live API key {key_id!r}")
 

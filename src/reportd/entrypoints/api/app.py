@@ -9,8 +9,10 @@ from typing import Any
 from fastapi import FastAPI
 
 from reportd import __version__
+from reportd.app.authentication import KeyAuthenticator
+from reportd.app.report_reads import ReportReads
 from reportd.app.service import ReportService
-from reportd.bootstrap import build_service, prepare
+from reportd.bootstrap import build_async_reads, build_service, prepare
 from reportd.config import Settings, metrics_address
 from reportd.entrypoints.api.console import router as console_router
 from reportd.entrypoints.api.dialects import include_dialects
@@ -52,10 +54,15 @@ def create_app(
     metrics = Metrics()
     metrics.watch_queue(service.store.queue)
     reload = Reloader(service, reloader) if reloader is not None else None
+    reads = build_async_reads(service, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prepare(settings, service)
+        if reads is not None:  # after prepare: the tables exist
+            await reads.open()
+            app.state.keys = KeyAuthenticator(reads)
+            app.state.report_reads = ReportReads(reads)
         if settings.server.metrics_listen:
             host, port = metrics_address(settings.server.metrics_listen)
             metrics.serve(port + process_index, host)
@@ -83,6 +90,8 @@ def create_app(
             if reload is not None:
                 reload.uninstall()
                 reload.close()
+            if reads is not None:
+                await reads.close()
             service.close()
 
     app = FastAPI(
@@ -95,6 +104,8 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.reloader = reload
+    app.state.keys = None  # set once the async reads are open (lifespan)
+    app.state.report_reads = None
     app.state.notify_created = lambda: None
     app.state.notify_canceled = lambda _report_id: None
     install_error_handlers(app)

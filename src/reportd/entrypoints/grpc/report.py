@@ -20,12 +20,11 @@ import pydantic
 from google.protobuf import json_format
 
 from reportd.app.ratelimits import Category
-from reportd.app.service import ReportService, hash_key
+from reportd.app.service import ReportService
 from reportd.app.tenancy import require_own_tenant
 from reportd.domain.errors import RateLimited, ReportdError, ValidationError
 from reportd.domain.models import Principal
 from reportd.entrypoints import spaceone_wire as wire
-from reportd.entrypoints.api.auth import PrincipalCache
 from reportd.entrypoints.grpc.descriptors import message_class, report_service
 
 __all__ = ["ReportDoor"]
@@ -56,7 +55,6 @@ class ReportDoor:
         self.service = service
         self.base_url = base_url
         self.notify_created = notify_created
-        self.principals = PrincipalCache()
         self.calls: dict[str, Call] = {
             "get": self.get,
             "get_download_url": self.get_download_url,
@@ -127,11 +125,8 @@ class ReportDoor:
         """The API key in ``token``; ``x_domain_id``, when sent, must be the key's tenant."""
         metadata = {key.lower(): value for key, value in context.invocation_metadata()}
         secret = str(metadata.get("token", "")).strip() or None
-        key_hash = hash_key(secret) if secret else ""
-        caller = self.principals.get(key_hash) if secret else None
-        if caller is None:
-            caller = self.service.authenticate(secret)
-            self.principals.put(key_hash, caller)
+        # Read on every call (these run in grpcio's threads): a revoked key fails at once.
+        caller = self.service.authenticate(secret)
         limiter = self.service.rate_limiter
         if limiter is not None:
             category = Category.CREATES if method in CREATES else Category.READS

@@ -13,9 +13,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from reportd.domain.models import Principal
+from reportd.app.report_reads import ReportReads
+from reportd.domain.models import Principal, Report
 from reportd.entrypoints.api.auth import principal, service_of
 from reportd.entrypoints.api.downloads import stream_download
+from reportd.entrypoints.api.etags import NOT_MODIFIED, json_with_etag
 from reportd.entrypoints.api.schemas import (
     DOWNLOAD_RESPONSES,
     DownloadUrlPublic,
@@ -87,9 +89,15 @@ def list_reports(
     )
 
 
-@router.get("/{report_id}", response_model=ReportPublic, responses=_ERRORS)
-def get_report(report_id: str, caller: Caller, request: Request) -> ReportPublic:
-    return ReportPublic.of(service_of(request).get_report(caller, report_id))
+@router.get("/{report_id}", response_model=ReportPublic, responses={**_ERRORS, **NOT_MODIFIED})
+async def get_report(report_id: str, caller: Caller, request: Request) -> Response:
+    """On the event loop in one statement (``app.report_reads``); ``ETag``/``If-None-Match``."""
+    reads: ReportReads | None = request.app.state.report_reads
+    if reads is not None:
+        report = await reads.get_report(caller, report_id)
+    else:  # an app over an in-memory store
+        report = await run_in_threadpool(service_of(request).get_report, caller, report_id)
+    return json_with_etag(request, ReportPublic.of(report).model_dump_json().encode())
 
 
 @router.post("/{report_id}/cancel", response_model=ReportPublic, responses=_ERRORS)
@@ -172,7 +180,14 @@ def download_url(
 )
 async def events(report_id: str, caller: Caller, request: Request) -> StreamingResponse:
     service = service_of(request)
-    first = await run_in_threadpool(service.get_report, caller, report_id)
+    reads: ReportReads | None = request.app.state.report_reads
+
+    async def read() -> Report:  # each poll on the loop, one statement (no thread per stream)
+        if reads is not None:
+            return await reads.get_report(caller, report_id)
+        return await run_in_threadpool(service.get_report, caller, report_id)
+
+    first = await read()
 
     async def stream() -> AsyncIterator[bytes]:
         report, last, sequence, quiet = first, None, 0, 0.0
@@ -191,7 +206,7 @@ async def events(report_id: str, caller: Caller, request: Request) -> StreamingR
                 return
             await asyncio.sleep(EVENT_POLL_SECONDS)
             quiet += EVENT_POLL_SECONDS
-            report = await run_in_threadpool(service.get_report, caller, report_id)
+            report = await read()
 
     return StreamingResponse(
         stream(),
