@@ -31,22 +31,16 @@ from sqlalchemy.engine import make_url
 
 from reportd.adapters.db.auth_version import AUTH_CHANNEL
 from reportd.adapters.db.rows import report_of
+from reportd.adapters.db.schema import artifacts, reports
 from reportd.domain.errors import DatabaseUnavailable, ReportNotFound
 from reportd.domain.formats import Format, Packaging
 from reportd.domain.models import ApiKey, Artifact, Report, Tenant
 
 log = logging.getLogger("reportd.adapters.db.async_reads")
 
-_REPORT_COLUMNS = (
-    "id, tenant_id, template_id, name, state, options, fields, filter, order_by, formats, "
-    "packaging, zip_password, storage_id, rows, total_rows, created_by, schedule_id, "
-    "callback_url, expires_in, created_at, started_at, finished_at, expires_at, error_code, "
-    "error_message, attempts, cancel_requested, scheduled_for, dedup_key, subject, data_key"
-)
-_ARTIFACT_FIELDS = (
-    "format", "packaging", "part", "filename", "mime_type", "size", "sha256", "storage_key",
-    "rows", "zip_password", "created_at",
-)  # fmt: skip
+# Every column of the two tables (schema.py), so a migration that adds one needs no edit here.
+_REPORT_COLUMNS = tuple(c.name for c in reports.columns)
+_ARTIFACT_FIELDS = tuple(c.name for c in artifacts.columns if c.name not in ("id", "report_id"))
 _JSON_COLUMNS = ("options", "fields", "order_by", "formats")
 _TIME_COLUMNS = ("created_at", "started_at", "finished_at", "expires_at", "scheduled_for")
 _KEY_COLUMNS = (
@@ -59,7 +53,7 @@ RECONNECT_FIRST, RECONNECT_MAX = 0.2, 5.0
 def _pg_report_sql() -> str:
     pairs = ", ".join(f"'{f}', a.{f}" for f in _ARTIFACT_FIELDS)
     return (
-        f"SELECT {', '.join(f'r.{c}' for c in _REPORT_COLUMNS.split(', '))}, "
+        f"SELECT {', '.join(f'r.{c}' for c in _REPORT_COLUMNS)}, "
         f"(SELECT coalesce(json_agg(json_build_object({pairs}) ORDER BY a.id), '[]') "
         "FROM artifacts a WHERE a.report_id = r.id) AS artifacts "
         "FROM reports r WHERE r.id = $1 AND r.tenant_id = $2"
@@ -69,7 +63,7 @@ def _pg_report_sql() -> str:
 def _sqlite_report_sql() -> str:
     pairs = ", ".join(f"'{f}', a.{f}" for f in _ARTIFACT_FIELDS)
     return (
-        f"SELECT {', '.join(f'r.{c}' for c in _REPORT_COLUMNS.split(', '))}, "
+        f"SELECT {', '.join(f'r.{c}' for c in _REPORT_COLUMNS)}, "
         f"(SELECT coalesce(json_group_array(json_object({pairs})), '[]') FROM "
         "(SELECT * FROM artifacts WHERE report_id = r.id ORDER BY id) a) AS artifacts "
         "FROM reports r WHERE r.id = ? AND r.tenant_id = ?"
