@@ -15,3 +15,12 @@ command -v pdftotext >/dev/null || { apt-get update -qq && apt-get install -y -q
 command -v libreoffice >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui; }
 # chromium: the console's browser tests (tests/e2e) drive Debian's, not a downloaded one.
 command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+# systemd-analyze: tests/deploy verifies the units in deploy/systemd (scripts/verify-systemd-units.sh).
+# Debian's systemd package is installed only when it is missing, and kept only if the tool runs
+# here (it does not need systemd as PID 1 to verify a unit file).
+if ! command -v systemd-analyze >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd \
+    && systemd-analyze --version >/dev/null || echo "systemd-analyze cannot run here; the unit checks will fail" >&2
+fi
+# nginx: tests/deploy checks deploy/nginx/reportd.conf with `nginx -t`; bench/download.py uses it.
+command -v nginx >/dev/null || command -v /usr/sbin/nginx >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
