@@ -76,6 +76,7 @@ class MemoryState:
         self.deliveries: dict[str, DeliveryRow] = {}
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self.counters: dict[tuple[str, int], int] = {}
+        self.auth_version = 0  # moves whenever a remembered principal would be wrong
 
     def now(self) -> datetime:
         return self.clock()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from reportd.domain.errors import Unavailable
 from reportd.testing._state import Clock, MemoryState, utc_now
+from reportd.testing.async_reads import MemoryAsyncReads
 from reportd.testing.credentials import MemoryClients, MemoryUsers
 from reportd.testing.keys import MemoryIdempotency, MemoryRateCounters
 from reportd.testing.queue import MemoryQueue
@@ -43,6 +44,7 @@ class InMemoryStore:
         self.subjects = MemorySubjects(self.state)
         self.clients = MemoryClients(self.state)
         self.users = MemoryUsers(self.state)
+        self.async_reads = MemoryAsyncReads(self.state)  # the ``AsyncReads`` port, same data
         self.available = True
 
     def migrate(self) -> None:
@@ -58,5 +60,5 @@ class InMemoryStore:
 
 if TYPE_CHECKING:
 
-    def _implements(store: InMemoryStore) -> ports.Store:
-        return store  # mypy checks every port against its protocol here
+    def _implements(store: InMemoryStore) -> tuple[ports.Store, ports.AsyncReads]:
+        return store, store.async_reads  # mypy checks every port against its protocol here

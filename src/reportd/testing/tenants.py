@@ -40,6 +40,7 @@ class MemoryTenants:
             tenant = self.get_tenant(tenant_id)
             changed = tenant.evolve(features=frozenset(features))
             self._state.tenants[tenant_id] = changed
+            self._state.auth_version += 1  # remembered keys carry the old features
             return changed
 
     def create_key(self, key: ApiKey) -> ApiKey:
@@ -70,3 +71,4 @@ class MemoryTenants:
             if key is None or not live or tenant_id not in (None, key.tenant_id):
                 raise KeyNotFound(f"no live API key {key_id!r}")
             self._state.keys[key_id] = key.evolve(revoked_at=self._state.now())
+            self._state.auth_version += 1  # every API process forgets the key at once
