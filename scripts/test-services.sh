@@ -24,3 +24,10 @@ if ! command -v systemd-analyze >/dev/null; then
 fi
 # nginx: tests/deploy checks deploy/nginx/reportd.conf with `nginx -t`; bench/download.py uses it.
 command -v nginx >/dev/null || command -v /usr/sbin/nginx >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
+# Zip encryption (tests/unit/test_zip_encryption.py, the PingOne zips): Info-ZIP unzip opens
+# ZipCrypto, Debian's 7zip (7zz) opens AES; libarchive13 writes ZipCrypto (libarchive-c).
+command -v unzip >/dev/null || { apt-get update -qq && apt-get install -y -qq unzip; }
+command -v 7zz >/dev/null || command -v 7z >/dev/null || { apt-get update -qq && apt-get install -y -qq 7zip; }
+ldconfig -p | grep -q libarchive.so.13 || { apt-get update -qq && apt-get install -y -qq libarchive13; }
+# node: getbill's JavaScript sample runs under Node's own fetch (tests/dialects/test_getbill_samples.py).
+command -v node >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs; }

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import IN_CI
 from tests.credentials import make_client
 from tests.server_fixtures import RunningServer, start_server
 
@@ -187,7 +188,7 @@ def test_python_download_report_as_printed(
     assert (tmp_path / str(filename)).read_bytes() == report[1]
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
+@pytest.mark.skipif(shutil.which("node") is None and not IN_CI, reason="needs node")
 def test_javascript_download_report_under_node_fetch(
     server: RunningServer, access_token: str, report: tuple[str, bytes], tmp_path: Path
 ) -> None:
