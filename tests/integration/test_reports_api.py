@@ -264,7 +264,7 @@ def test_tenants_are_isolated_and_scopes_enforced(
             "invalid_filter",
         ),
         (
-            {"template_id": "orders", "formats": ["csv"], "options": {"since": "yesterday"}},
+            {"template_id": "orders", "formats": ["csv"], "options": {"since": "last tuesday"}},
             400,
             "validation_error",
         ),
