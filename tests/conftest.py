@@ -73,3 +73,48 @@ def database_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[s
     url = create_pg_database()
     yield url
     drop_pg_database(url)
+
+
+MYSQL_ADMIN = {
+    "host": os.environ.get("TEST_MYSQL_HOST", "127.0.0.1"),
+    "port": int(os.environ.get("TEST_MYSQL_PORT", "3306")),
+    "user": os.environ.get("TEST_MYSQL_USER", "root"),
+}
+
+
+def _mysql_admin_connect() -> object:
+    import pymysql
+
+    return pymysql.connect(**MYSQL_ADMIN, autocommit=True, connect_timeout=5)
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> str:
+    """The machine's MariaDB, or a loud failure in CI (never a silent skip there)."""
+    try:
+        conn = _mysql_admin_connect()
+    except Exception as exc:
+        if IN_CI:
+            pytest.fail(f"MariaDB is required in CI and is not reachable: {exc}")
+        pytest.skip(f"MariaDB is not reachable at {MYSQL_ADMIN}: {exc}")
+    conn.close()  # type: ignore[attr-defined]
+    return f"mysql://{MYSQL_ADMIN['user']}@{MYSQL_ADMIN['host']}:{MYSQL_ADMIN['port']}"
+
+
+@pytest.fixture
+def mysql_url(mariadb_server: str) -> Iterator[str]:
+    """A fresh, empty MariaDB database; its ``mysql://`` URL."""
+    name = f"reportd_test_{uuid.uuid4().hex[:10]}"
+    conn = _mysql_admin_connect()
+    try:
+        with conn.cursor() as cursor:  # type: ignore[attr-defined]
+            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    finally:
+        conn.close()  # type: ignore[attr-defined]
+    yield f"{mariadb_server}/{name}"
+    conn = _mysql_admin_connect()
+    try:
+        with conn.cursor() as cursor:  # type: ignore[attr-defined]
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    finally:
+        conn.close()  # type: ignore[attr-defined]

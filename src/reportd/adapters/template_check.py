@@ -1,4 +1,9 @@
-"""``reportd templates validate``: say exactly what is wrong with each template file."""
+"""``reportd templates validate``: say exactly what is wrong with each template file.
+
+Beyond parsing, each query is run on its source and its first rows are read through the same
+cast to the template's field types that every report uses, so a template this passes does not
+fail on its first run because a column's values do not fit the declared types.
+"""
 
 from __future__ import annotations
 
@@ -60,4 +65,31 @@ def _check(template: Template, configured: dict[str, str], sources: dict[str, So
     missing = [f.name for f in template.fields if f.name not in columns]
     if missing:
         return [f"fields {missing} are not columns of the query (it returns {columns})"]
+    try:
+        read_first_rows(template, sources[template.source], params)
+    except ReportdError as exc:
+        return [f"the first {FIRST_ROWS} rows do not fit the field types: {exc.message}"]
     return []
+
+
+FIRST_ROWS = 1_000
+
+
+def read_first_rows(template: Template, source: Source, params: dict[str, Any]) -> int:
+    """Read the report's first rows through the real cast; the number of rows read."""
+    from reportd.domain.query import build_report_query
+    from reportd.generation.formats.schema import canonical_schema, conform
+
+    names = [f.name for f in template.fields]
+    fragment = build_report_query(template.query, names, template.fields_by_name, None, ())
+    sql = f"{fragment.sql} LIMIT {FIRST_ROWS}"
+    types = {f.name: f.type for f in template.fields}
+    stream = source.stream(sql, params, batch_size=FIRST_ROWS, types=types)
+    try:
+        first = next(iter(stream), None)
+    finally:
+        stream.close()
+    if first is None:
+        return 0
+    conform(first, canonical_schema(template.fields, first))
+    return int(first.num_rows)

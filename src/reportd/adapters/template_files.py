@@ -73,20 +73,55 @@ def _fields(raw: Any, origin: str) -> tuple[Field, ...]:
                 f"{origin}: fields[{index}] ({item['name']}): "
                 f"type {type_name!r} is not one of {known}"
             )
-        fields.append(
-            Field(
-                name=str(item["name"]),
-                type=FieldType(type_name),
-                label=item.get("label"),
-                filterable=bool(item.get("filterable", False)),
-                sortable=bool(item.get("sortable", False)),
-            )
-        )
+        fields.append(_field(item, FieldType(type_name), f"{origin}: fields[{index}]"))
     names = [f.name for f in fields]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValidationError(f"{origin}: duplicate field names {duplicates}")
     return tuple(fields)
+
+
+def _field(item: Mapping[str, Any], kind: FieldType, origin: str) -> Field:
+    """One field; ``precision``/``scale`` for decimals, json and list never filter or sort."""
+    name = str(item["name"])
+    filterable = bool(item.get("filterable", False))
+    sortable = bool(item.get("sortable", False))
+    if kind in (FieldType.JSON, FieldType.LIST) and (filterable or sortable):
+        raise ValidationError(f"{origin} ({name}): a {kind} field cannot be filterable or sortable")
+    precision, scale = item.get("precision"), item.get("scale")
+    if (precision is not None or scale is not None) and kind is not FieldType.DECIMAL:
+        raise ValidationError(f"{origin} ({name}): precision and scale are for decimal fields")
+    for key, value in (("precision", precision), ("scale", scale)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValidationError(f"{origin} ({name}): {key} must be an integer")
+    if precision is not None and not 1 <= precision <= 38:
+        raise ValidationError(f"{origin} ({name}): precision must be between 1 and 38")
+    if scale is not None and not 0 <= scale <= (precision or 38):
+        raise ValidationError(f"{origin} ({name}): scale must be between 0 and the precision")
+    return Field(
+        name=name,
+        type=kind,
+        label=item.get("label"),
+        filterable=filterable,
+        sortable=sortable,
+        precision=precision,
+        scale=scale,
+        timezone=_timezone(item.get("timezone"), kind, f"{origin} ({name})"),
+    )
+
+
+def _timezone(raw: Any, kind: FieldType, origin: str) -> str | None:
+    if raw is None:
+        return None
+    if kind is not FieldType.DATETIME:
+        raise ValidationError(f"{origin}: timezone is for datetime fields")
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(str(raw))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"{origin}: unknown timezone {raw!r}") from exc
+    return str(raw)
 
 
 def _formats(raw: Any, origin: str) -> tuple[Format, ...]:

@@ -93,9 +93,20 @@ class ZipEncryption(StrEnum):
 
 
 class FieldType(StrEnum):
+    """A field's declared type: every source's values are cast to it before any writer.
+
+    ``decimal`` keeps its precision and scale exactly (text in flat formats and JSON);
+    ``json`` holds objects, arrays or scalars (JSON text in flat formats, raw in JSON);
+    ``list`` holds arrays (JSON text in flat formats, arrays in JSON).
+    """
+
     STRING = "string"
     INTEGER = "integer"
     NUMBER = "number"
     BOOLEAN = "boolean"
     DATE = "date"
     DATETIME = "datetime"
+    DECIMAL = "decimal"
+    TIME = "time"
+    JSON = "json"
+    LIST = "list"

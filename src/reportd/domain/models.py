@@ -83,6 +83,9 @@ class Field:
     label: str | None = None
     filterable: bool = False
     sortable: bool = False
+    precision: int | None = None  # decimal only: total digits (default: the source's, or 38)
+    scale: int | None = None  # decimal only: digits after the point (default: the source's)
+    timezone: str | None = None  # datetime only: write instants in this zone (e.g. "UTC")
 
     @property
     def title(self) -> str:

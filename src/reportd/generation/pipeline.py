@@ -130,7 +130,8 @@ def generate(
     )
     params = {**spec.options, **fragment.params, "tenant_id": spec.tenant_id}
     control.check()
-    stream = source.stream(fragment.sql, params, batch_size=batch_size)
+    types = {f.name: f.type for f in selected_fields(spec.template, spec.fields)}
+    stream = source.stream(fragment.sql, params, batch_size=batch_size, types=types)
     control.attach(stream)
     _count_in_background(stream, control)
     try:
@@ -170,7 +171,7 @@ def _write_all(
     fields = selected_fields(spec.template, spec.fields)
     first = next(batches, None)
     control.check()
-    schema = canonical_schema(fields, first.schema if first is not None else None)
+    schema = canonical_schema(fields, first)
     outputs = _open_outputs(spec, fields, schema, workdir)
     kept = _KeptRows(workdir / "rows.parquet", schema) if keep and spec.template.keep_data else None
     try:
@@ -178,7 +179,7 @@ def _write_all(
         batch: pa.RecordBatch
         step = _rows_per_step(spec.formats)
         for batch in chain:
-            for rows in _steps(conform(batch, schema), step):
+            for rows in _steps(conform(batch, schema, first_row=control.rows), step):
                 control.check()
                 for output in outputs:
                     output.write(rows)

@@ -9,7 +9,8 @@ from typing import Any
 import pyarrow as pa
 
 from reportd.domain.errors import SourceError
-from reportd.domain.sqltext import placeholder_names
+from reportd.domain.formats import FieldType
+from reportd.domain.sqltext import placeholder_names, rewrite_placeholders
 
 
 def bind_named(sql: str, params: Mapping[str, object]) -> dict[str, Any]:
@@ -23,6 +24,28 @@ def bind_named(sql: str, params: Mapping[str, object]) -> dict[str, Any]:
     if missing:
         raise SourceError(f"query parameters without a value: {sorted(missing)}")
     return {name: params[name] for name in names}
+
+
+def numbered(sql: str, params: Mapping[str, object], mark: str) -> tuple[str, list[Any]]:
+    """``:name`` placeholders as numbered ones (``$1`` / ``?1``), and the values in that order.
+
+    A name used twice keeps one number, so each value is sent once. ``mark`` is the
+    engine's prefix: ``$`` for PostgreSQL, ``?`` for SQLite.
+    """
+    bound = bind_named(sql, params)
+    order: dict[str, int] = {}
+
+    def render(name: str) -> str:
+        number = order.setdefault(name, len(order) + 1)
+        return f"{mark}{number}"
+
+    rewritten = rewrite_placeholders(sql, render)
+    return rewritten, [bound[name] for name in order]
+
+
+def strip_statement_end(sql: str) -> str:
+    """``sql`` without a trailing ``;`` so it can be wrapped as a subquery."""
+    return sql.strip().rstrip(";")
 
 
 class BatchStream(ABC):
@@ -54,8 +77,20 @@ class Source(ABC):
         self.name = name
 
     @abstractmethod
-    def stream(self, sql: str, params: Mapping[str, object], *, batch_size: int) -> BatchStream:
-        """Start ``sql`` (with ``:name`` placeholders) and stream its rows."""
+    def stream(
+        self,
+        sql: str,
+        params: Mapping[str, object],
+        *,
+        batch_size: int,
+        types: Mapping[str, FieldType] | None = None,
+    ) -> BatchStream:
+        """Start ``sql`` (with ``:name`` placeholders) and stream its rows.
+
+        ``types`` are the declared field types of the result's columns, for engines whose
+        columns have no type of their own (SQLite): they may read a column accordingly.
+        The batches are still cast to the report's schema afterwards.
+        """
 
     @abstractmethod
     def columns(self, sql: str, params: Mapping[str, object]) -> list[str]:

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from reportd.adapters.sources.base import BatchStream, Source, bind_named
 from reportd.domain.errors import SourceError
+from reportd.domain.formats import FieldType
 from reportd.domain.sqltext import to_dollar_style
 
 
@@ -57,7 +58,14 @@ class DuckDBSource(Source):
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self._connection().cursor()
 
-    def stream(self, sql: str, params: Mapping[str, object], *, batch_size: int) -> BatchStream:
+    def stream(
+        self,
+        sql: str,
+        params: Mapping[str, object],
+        *,
+        batch_size: int,
+        types: Mapping[str, FieldType] | None = None,
+    ) -> BatchStream:
         return DuckDBStream(self, sql, params, batch_size)
 
     def columns(self, sql: str, params: Mapping[str, object]) -> list[str]:

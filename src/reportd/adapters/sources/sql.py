@@ -1,8 +1,15 @@
-"""Any SQLAlchemy URL (SQLite, PostgreSQL, ...) as a source, streamed with a server-side cursor."""
+"""Any other SQLAlchemy URL as a source, streamed with a server-side cursor.
+
+The native drivers (registry.py) serve PostgreSQL, SQLite and MySQL; this path serves the
+rest, and URLs that name a driver. Each batch's columns are built without guessing across
+values: JSON objects and arrays become JSON text, a column whose values Arrow cannot put in
+one type becomes text, and the cast to the template's types decides the rest.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -12,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from reportd.adapters.sources.base import BatchStream, Source, bind_named
 from reportd.domain.errors import SourceError
+from reportd.domain.formats import FieldType
 
 
 class SQLAlchemySource(Source):
@@ -31,7 +39,14 @@ class SQLAlchemySource(Source):
                 event.listen(self._engine, "connect", _case_sensitive_like)
         return self._engine
 
-    def stream(self, sql: str, params: Mapping[str, object], *, batch_size: int) -> BatchStream:
+    def stream(
+        self,
+        sql: str,
+        params: Mapping[str, object],
+        *,
+        batch_size: int,
+        types: Mapping[str, FieldType] | None = None,
+    ) -> BatchStream:
         return SQLAlchemyStream(self, sql, params, batch_size)
 
     def columns(self, sql: str, params: Mapping[str, object]) -> list[str]:
@@ -58,6 +73,18 @@ def _strip(sql: str) -> str:
     return sql.strip().rstrip(";")
 
 
+def column_array(values: Sequence[Any]) -> pa.Array:
+    """One column of DB-API values as Arrow, never failing on mixed values."""
+    if any(isinstance(v, dict | list | tuple) for v in values):
+        return pa.array(
+            [None if v is None else json.dumps(v, default=str) for v in values], pa.string()
+        )
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
+
+
 class SQLAlchemyStream(BatchStream):
     def __init__(
         self, source: SQLAlchemySource, sql: str, params: Mapping[str, object], batch_size: int
@@ -76,8 +103,9 @@ class SQLAlchemyStream(BatchStream):
             ).execute(text(self._sql), self._params)
             names = list(result.keys())
             for rows in result.partitions(self._batch_size):
-                columns = [[row[i] for row in rows] for i in range(len(names))]
-                yield pa.RecordBatch.from_arrays([pa.array(col) for col in columns], names=names)
+                columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+                arrays = [column_array(col) for col in columns]
+                yield pa.RecordBatch.from_arrays(arrays, names=names)
         except SQLAlchemyError as exc:
             raise SourceError(f"query failed on source {self._source.name!r}: {exc}") from exc
 

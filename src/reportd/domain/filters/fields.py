@@ -103,4 +103,8 @@ COERCERS: Final[dict[FieldType, Callable[[Scalar], Bound]]] = {
     FieldType.BOOLEAN: _to_boolean,
     FieldType.DATE: _to_date,
     FieldType.DATETIME: _to_datetime,
+    FieldType.DECIMAL: _to_number,
+    FieldType.TIME: _to_string,
+    FieldType.JSON: _to_string,  # never reached: the loader refuses filterable json/list
+    FieldType.LIST: _to_string,
 }

@@ -12,7 +12,11 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reportd.domain.formats import FieldType
 from reportd.generation.formats.render import is_quoted_in_json, plain, string_data, text
+from reportd.generation.formats.schema import field_type
+
+_RAW_TYPES = frozenset({FieldType.JSON, FieldType.LIST})
 
 # RFC 8259 escapes; the other control characters take the \\u00XX form.
 _SHORT_ESCAPES = {0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r"}
@@ -35,7 +39,10 @@ def json_rows(batch: pa.RecordBatch, keys: list[str], prefix: str, suffix: str) 
     pieces: list[str | pa.Array] = []
     for i, (key, column) in enumerate(zip(keys, batch.columns, strict=True)):
         pieces.append((prefix + "{" if i == 0 else ",") + key + ":")
-        pieces.extend(_value_pieces(column))
+        if field_type(batch.schema.field(i)) in _RAW_TYPES:
+            pieces.append(_raw_json(column))
+        else:
+            pieces.extend(_value_pieces(column))
     pieces.append("}" + suffix)
     return _join(pieces)
 
@@ -51,6 +58,22 @@ def _value_pieces(column: pa.Array) -> list[str | pa.Array]:
     if value.null_count:
         return [pc.fill_null(pc.binary_join_element_wise('"', value, '"', ""), "null")]
     return ['"', value, '"']
+
+
+def _raw_json(column: pa.Array) -> pa.Array:
+    """JSON text (checked valid by the cast) inlined as it is, on one line.
+
+    A raw line break or tab in valid JSON can only be whitespace between tokens, so it
+    becomes a space; U+2028/2029 can only be inside strings, where their escape means the same.
+    """
+    data = string_data(column).to_pybytes()
+    for char in ("\n", "\r"):
+        if char.encode() in data:
+            column = pc.replace_substring(column, char, " ")
+    for char, escape in _LINE_SEPARATORS.items():
+        if char.encode() in data:
+            column = pc.replace_substring(column, char, escape)
+    return pc.fill_null(column, "null") if column.null_count else column
 
 
 def _join(pieces: list[str | pa.Array]) -> pa.Array:

@@ -5,7 +5,8 @@ measured against, so every rule here is a handful of Arrow compute passes over a
 
 - timestamps: ISO 8601 with ``T``; fractional seconds only when non-zero (six digits, as
   Python's ``isoformat``); ``Z`` for UTC zones, ``+hh:mm`` for other zones, nothing for naive;
-- dates: ``YYYY-MM-DD``;
+- dates: ``YYYY-MM-DD``; times: ``HH:MM:SS`` with fractional seconds only when non-zero;
+- decimals: every digit of their scale (``1.50``), never an exponent;
 - floats: shortest round-trip text (``0.1``, ``1e+20``, ``1`` for 1.0); NaN and infinities
   have no JSON form and render as null everywhere;
 - booleans: ``true`` / ``false``; integers: decimal digits.
@@ -38,6 +39,9 @@ def text(column: pa.Array) -> pa.Array:
     arrow_type = column.type
     if pa.types.is_timestamp(arrow_type):
         return timestamp_text(column)
+    if pa.types.is_time(arrow_type):
+        rendered = pc.cast(pc.cast(column, pa.time64("us")), pa.string())
+        return pc.replace_substring_regex(rendered, r"\.000000$", "")
     if pa.types.is_floating(arrow_type):
         return pc.cast(finite_or_null(column), pa.string())
     if pa.types.is_string(arrow_type):

@@ -1,125 +1,502 @@
-"""The canonical Arrow schema of a report, and conforming source batches to it.
+"""The report's Arrow schema, from the template's field types, and every batch cast to it.
 
-Sources return whatever types their engine has (DuckDB HUGEINT sums arrive as decimals,
-REAL as float32, TIMESTAMP_NS as nanoseconds). Every writer sees one schema instead, built
-from the template's field types, so each format renders a field type one way only.
+Sources return whatever their engine has: DuckDB HUGEINT sums as decimals, PostgreSQL NUMERIC
+as text, SQLite timestamps as strings with or without offsets, booleans as 0/1, JSON as text
+or lists. Every writer sees one schema instead, fixed before the first batch is written, so
+each field type renders one way in every format, whatever the source and whatever the values
+of the first batch (an all-NULL first batch decides nothing).
+
+| field type | Arrow type | from |
+| --- | --- | --- |
+| string | string | any: the canonical text of the value (render.text); lists/structs as JSON |
+| integer | int64 | integers, booleans, whole floats/decimals, integer text |
+| number | float64 | numbers, numeric text; NaN/inf become NULL in every format |
+| decimal | decimal128(p, s), or exact text | decimals, integers, numeric text; NaN is NULL |
+| boolean | bool | booleans, integers 0/1, ``true``/``false``/``1``/``0`` text |
+| date | date32 | dates, timestamps (the date part), ISO text |
+| datetime | timestamp[us, tz?] | timestamps, dates, ISO text with or without offset |
+| time | time64[us] | times, ``HH:MM:SS[.ffffff]`` text |
+| json | string (valid JSON text) | JSON/JSONB, text, lists, structs, numbers |
+| list | string (a JSON array) | arrays/lists, JSON array text |
+
+``decimal`` takes its precision and scale from the field (``precision``, ``scale``), else from
+the source column's own decimal type (or PostgreSQL's ``numeric(p,s)``). A decimal with no
+scale anywhere (PostgreSQL's bare ``numeric``, SQLite, text) is kept as its exact decimal text
+(a string in Parquet too), so ``12345678901234567.89`` is neither rounded nor padded.
+``datetime`` with a ``timezone`` writes every value as an instant in that zone (naive values
+are read as being in it). Without one it keeps the source column's own time zone, and text
+is naive: a value with an offset is written as its UTC time. Nothing depends on the values of
+the first batch.
+
+A value that does not fit is a ``SourceError`` naming the field, the row and the value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import math
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, Final
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from reportd.domain.errors import SourceError
 from reportd.domain.formats import FieldType
 from reportd.domain.models import Field
+from reportd.generation.formats.render import plain, text
 
-_ARROW_TYPES: dict[FieldType, pa.DataType] = {
+DEFAULT_PRECISION: Final = 38
+TYPE_KEY: Final = b"reportd.type"
+
+_ARROW_TYPES: Final[dict[FieldType, pa.DataType]] = {
     FieldType.STRING: pa.string(),
     FieldType.INTEGER: pa.int64(),
     FieldType.NUMBER: pa.float64(),
     FieldType.BOOLEAN: pa.bool_(),
     FieldType.DATE: pa.date32(),
     FieldType.DATETIME: pa.timestamp("us"),
+    FieldType.TIME: pa.time64("us"),
+    FieldType.JSON: pa.string(),
+    FieldType.LIST: pa.string(),
 }
 
 # Python's datetime (and ISO 8601 without expansion) covers years 1-9999 only; Arrow's
 # cast to string prints "<value out of range>" outside it, which must never reach a file.
 _MIN_US = -62_135_596_800_000_000
 _MAX_US = 253_402_300_799_999_999
+_OFFSET_RE: Final = r"([zZ]|[+-]\d\d(:?\d\d)?)$"
+_DECIMAL_RE: Final = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+_NOT_FINITE: Final = frozenset({"nan", "-nan", "+nan", "infinity", "-infinity", "+infinity",
+                                "inf", "-inf", "+inf"})  # fmt: skip
 
 
-def canonical_schema(fields: Sequence[Field], source: pa.Schema | None = None) -> pa.Schema:
-    """The report's schema: one Arrow type per field type, in the fields' order.
+def canonical_schema(
+    fields: Sequence[Field], source: pa.Schema | pa.RecordBatch | None = None
+) -> pa.Schema:
+    """The report's schema: one Arrow type per field, in the fields' order.
 
-    Datetimes are naive unless ``source`` holds that column with a time zone, which is kept
-    so that tz-aware values keep their offset in every format.
+    ``source`` is the first batch (or its schema): its column *types*, never its values,
+    refine decimals and time zones. Each field carries its reportd type as metadata
+    (``reportd.type``) for the writers.
     """
-    return pa.schema([_canonical_field(f, source) for f in fields])
+    schema = source.schema if isinstance(source, pa.RecordBatch) else source
+    return pa.schema([_canonical_field(f, schema) for f in fields])
 
 
-def _canonical_field(field: Field, source: pa.Schema | None) -> pa.Field:
-    arrow_type = _ARROW_TYPES[field.type]
-    if field.type is FieldType.DATETIME:
-        arrow_type = pa.timestamp("us", _source_tz(field.name, source))
-    return pa.field(field.name, arrow_type)
-
-
-def _source_tz(name: str, source: pa.Schema | None) -> str | None:
-    if source is None or source.get_field_index(name) < 0:
+def _source_field(name: str, schema: pa.Schema | None) -> pa.Field | None:
+    if schema is None or schema.get_field_index(name) < 0:
         return None
-    source_type = source.field(name).type
-    return source_type.tz if pa.types.is_timestamp(source_type) else None
+    return schema.field(name)
 
 
-def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+def _canonical_field(field: Field, schema: pa.Schema | None) -> pa.Field:
+    source = _source_field(field.name, schema)
+    if field.type is FieldType.DECIMAL:
+        arrow_type = _decimal_type(field, source)
+    elif field.type is FieldType.DATETIME:
+        arrow_type = pa.timestamp("us", field.timezone or _datetime_tz(source))
+    else:
+        arrow_type = _ARROW_TYPES[field.type]
+    return pa.field(field.name, arrow_type, metadata={TYPE_KEY: field.type.value.encode()})
+
+
+def field_type(field: pa.Field) -> FieldType | None:
+    """The reportd type a canonical schema field was made for (None: not made by us)."""
+    raw = (field.metadata or {}).get(TYPE_KEY)
+    return FieldType(raw.decode()) if raw else None
+
+
+def _decimal_type(field: Field, source: pa.Field | None) -> pa.DataType:
+    if field.scale is not None or field.precision is not None:
+        return pa.decimal128(field.precision or DEFAULT_PRECISION, field.scale or 0)
+    if source is not None:
+        if pa.types.is_decimal(source.type) and source.type.precision <= DEFAULT_PRECISION:
+            return pa.decimal128(source.type.precision, source.type.scale)
+        typmod = int((source.metadata or {}).get(b"POSTGRESQL:typmod", b"-1"))
+        if typmod >= 4:  # numeric(p, s): ((p << 16) | s) + 4
+            precision, scale = (typmod - 4) >> 16, (typmod - 4) & 0xFFFF
+            if 0 < precision <= DEFAULT_PRECISION:
+                return pa.decimal128(precision, scale)
+    return pa.string()  # no scale known: the exact text
+
+
+def _datetime_tz(source: pa.Field | None) -> str | None:
+    if source is None:
+        return None
+    kind = _storage(source.type)
+    if pa.types.is_timestamp(kind) and kind.tz:
+        return str(kind.tz)
+    return None
+
+
+def conform(batch: pa.RecordBatch, schema: pa.Schema, *, first_row: int = 0) -> pa.RecordBatch:
     """Select, order and cast ``batch``'s columns (by name) to ``schema``.
 
-    A naive datetime field takes the source column's time zone when it has one (see
-    ``canonical_schema``). A column that is missing or cannot be cast is a ``SourceError``
-    naming it.
+    ``first_row`` is how many rows came before this batch, so an error names the row of
+    the whole result (1-based). A missing column or a value that does not fit is a
+    ``SourceError`` naming the field (and the row and value).
     """
-    columns = [_conform_column(batch, field) for field in schema]
-    return pa.RecordBatch.from_arrays(columns, schema=_result_schema(schema, columns))
+    columns = [_conform_column(batch, field, first_row) for field in schema]
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
-def _result_schema(schema: pa.Schema, columns: list[pa.Array]) -> pa.Schema:
-    return pa.schema([pa.field(f.name, c.type) for f, c in zip(schema, columns, strict=True)])
-
-
-def _conform_column(batch: pa.RecordBatch, field: pa.Field) -> pa.Array:
+def _conform_column(batch: pa.RecordBatch, field: pa.Field, first_row: int) -> pa.Array:
     index = batch.schema.get_field_index(field.name)
     if index < 0:
         raise SourceError(
             f"column {field.name!r} is missing from the query's result",
             details={"column": field.name, "columns": batch.schema.names},
         )
-    column = batch.column(index)
+    column = _unwrap(batch.column(index))
+    kind = field_type(field) or _kind_of(field.type)
+    cast = _CASTS[kind]
     try:
-        return _cast(column, field.type, field.name)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
-        raise SourceError(
-            f"column {field.name!r} of type {column.type} cannot be read as {field.type}: {exc}",
-            details={"column": field.name, "from": str(column.type), "to": str(field.type)},
-        ) from exc
+        return cast(column, field.type, field.name)
+    except SourceError:
+        raise
+    except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
+        raise _misfit(column, field, kind, first_row, exc) from exc
 
 
-def _cast(column: pa.Array, target: pa.DataType, name: str) -> pa.Array:
-    if pa.types.is_timestamp(target):
-        return _to_timestamp(column, target, name)
+def _kind_of(arrow_type: pa.DataType) -> FieldType:
+    """The field type of a schema made without metadata (by hand, in tests)."""
+    for kind, known in _ARROW_TYPES.items():
+        if known == arrow_type and kind not in (FieldType.JSON, FieldType.LIST):
+            return kind
+    if pa.types.is_timestamp(arrow_type):
+        return FieldType.DATETIME
+    if pa.types.is_decimal(arrow_type):
+        return FieldType.DECIMAL
+    return FieldType.STRING
+
+
+def _misfit(
+    column: pa.Array, field: pa.Field, kind: FieldType, first_row: int, exc: BaseException
+) -> SourceError:
+    """The error for the first value of ``column`` that does not cast (found one by one)."""
+    cast = _CASTS[kind]
+    for i in range(len(column)):
+        if not column[i].is_valid:
+            continue
+        try:
+            cast(column.slice(i, 1), field.type, field.name)
+        except (pa.ArrowException, ValueError, TypeError, OverflowError, SourceError) as one:
+            value = _shown(column, i)
+            row = first_row + i + 1
+            reason = str(one).splitlines()[0] if str(one) else type(one).__name__
+            return SourceError(
+                f"field {field.name!r} ({kind.value}), row {row}: value {value} "
+                f"(source type {column.type}) does not fit a {kind.value} field: {reason}",
+                details={
+                    "field": field.name,
+                    "column": field.name,
+                    "row": row,
+                    "value": value,
+                    "type": kind.value,
+                },
+            )
+    return SourceError(
+        f"field {field.name!r} ({kind.value}): source type {column.type} cannot be read as "
+        f"{kind.value}: {exc}",
+        details={"field": field.name, "column": field.name, "from": str(column.type)},
+    )
+
+
+def _shown(column: pa.Array, index: int) -> str:
+    try:
+        shown = repr(column[index].as_py())
+    except (ValueError, OverflowError, TypeError):  # a timestamp Python cannot hold
+        raw = pc.cast(column.slice(index, 1), pa.int64())[0].as_py()
+        shown = f"{raw} ({column.type} since 1970-01-01)"
+    return shown if len(shown) <= 200 else shown[:200] + "…"
+
+
+# -- the source's column, readied ---------------------------------------------------------
+
+
+def _storage(arrow_type: pa.DataType) -> pa.DataType:
+    if isinstance(arrow_type, pa.BaseExtensionType):
+        return arrow_type.storage_type
+    if pa.types.is_dictionary(arrow_type):
+        return arrow_type.value_type
+    return arrow_type
+
+
+def _unwrap(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Extension arrays (PostgreSQL numeric/json/uuid), dictionaries, large strings: plain."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if isinstance(column.type, pa.BaseExtensionType):
+        if str(column.type.extension_name) == "arrow.uuid":
+            return pa.array(
+                [
+                    None if v is None else str(uuid.UUID(bytes=v))
+                    for v in column.storage.to_pylist()
+                ],
+                pa.string(),
+            )
+        column = column.storage
+    return plain(column)
+
+
+def _is_text(arrow_type: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_string_view(arrow_type)
+        or pa.types.is_binary(arrow_type)
+        or pa.types.is_large_binary(arrow_type)
+    )
+
+
+def _as_text(column: pa.Array) -> pa.Array:
+    if pa.types.is_string(column.type):
+        return column
+    return pc.cast(column, pa.string())
+
+
+def _is_nested(arrow_type: pa.DataType) -> bool:
+    return bool(pa.types.is_nested(arrow_type))
+
+
+# -- one cast per field type --------------------------------------------------------------
+
+
+def _to_string(column: pa.Array, target: pa.DataType, name: str) -> pa.Array:
+    if pa.types.is_null(column.type):
+        return pa.nulls(len(column), pa.string())
+    if _is_nested(column.type):
+        return _json_of_values(column)
+    if _is_text(column.type):
+        return _as_text(column)
+    return text(column)
+
+
+def _to_integer(column: pa.Array, target: pa.DataType, name: str) -> pa.Array:
+    if pa.types.is_null(column.type):
+        return pa.nulls(len(column), target)
+    if _is_text(column.type):
+        column = pc.utf8_trim_whitespace(_as_text(column))
+    return pc.cast(column, target)  # safe: a fraction or an overflow raises
+
+
+def _to_number(column: pa.Array, target: pa.DataType, name: str) -> pa.Array:
+    if pa.types.is_null(column.type):
+        return pa.nulls(len(column), target)
     if column.type == target:
         return column
-    if pa.types.is_floating(target) and _is_inexact_number(column.type):
+    if pa.types.is_float32(column.type) or pa.types.is_decimal(column.type):
         # float32 and decimal values go through their shortest text so 0.1 stays 0.1 and
         # does not become 0.10000000149011612.
         return pc.cast(pc.cast(column, pa.string()), target)
+    if _is_text(column.type):
+        column = pc.utf8_trim_whitespace(_as_text(column))
     return pc.cast(column, target)
 
 
-def _is_inexact_number(arrow_type: pa.DataType) -> bool:
-    return bool(pa.types.is_float32(arrow_type) or pa.types.is_decimal(arrow_type))
+def _to_decimal(column: pa.Array, target: pa.DataType, name: str) -> pa.Array:
+    if pa.types.is_null(column.type):
+        return pa.nulls(len(column), target)
+    if pa.types.is_string(target):
+        return _decimal_text(column)
+    if column.type == target:
+        return column
+    if pa.types.is_floating(column.type):
+        finite = pc.is_finite(column)
+        column = pc.if_else(finite, column, pa.scalar(None, column.type))
+        column = pc.cast(pc.round(column, ndigits=target.scale), pa.string())
+    if _is_text(column.type):
+        column = pc.utf8_trim_whitespace(_as_text(column))
+        lowered = pc.utf8_lower(column)
+        not_finite = pc.is_in(lowered, value_set=pa.array(sorted(_NOT_FINITE)))
+        if pc.any(not_finite).as_py():
+            column = pc.if_else(not_finite, pa.scalar(None, pa.string()), column)
+    return pc.cast(column, target)  # safe: digits beyond the scale or precision raise
+
+
+def _decimal_text(column: pa.Array) -> pa.Array:
+    """Exact decimal text: numbers as their canonical text, text checked to be a number."""
+    if not _is_text(column.type):
+        return text(column)  # integers, decimals, floats (shortest round-trip; NaN is NULL)
+    column = pc.utf8_trim_whitespace(_as_text(column))
+    not_finite = pc.is_in(pc.utf8_lower(column), value_set=pa.array(sorted(_NOT_FINITE)))
+    if pc.any(not_finite).as_py():
+        column = pc.if_else(not_finite, pa.scalar(None, pa.string()), column)
+    numeric = pc.match_substring_regex(column, _DECIMAL_RE)
+    if pc.any(pc.invert(pc.fill_null(numeric, True))).as_py():
+        raise ValueError("not a decimal number")
+    return column
+
+
+def _to_boolean(column: pa.Array, target: pa.DataType, name: str) -> pa.Array:
+    if pa.types.is_null(column.type):
+        return pa.nulls(len(column), target)
+    if pa.types.is_boolean(column.type):
+        return column
+    if pa.types.is_integer(column.type) or pa.types.is_decimal(column.type):
+        column = pc.cast(column, pa.int64())
+        valid = pc.or_(pc.is_in(column, value_set=pa.array([0, 1], pa.int64())), pc.is_null(column))
+        if not pc.all(valid).as_py():
+            raise ValueError("a boolean stored as an integer must be 0 or 1")
+        return pc.cast(column, target)
+    if _is_text(column.type):
+        column = pc.utf8_lower(pc.utf8_trim_whitespace(_as_text(column)))
+    return pc.cast(column, target)
+
+
+def _to_date(column: pa.Array, target: pa.DataType, name: str) -> pa.Array:
+    if pa.types.is_null(column.type):
+        return pa.nulls(len(column), target)
+    if pa.types.is_timestamp(column.type):
+        _check_timestamp_range(pc.cast(column, pa.timestamp("us", column.type.tz), safe=False))
+        if column.type.tz is not None:
+            column = pc.local_timestamp(column)
+        return pc.cast(column, target, safe=False)
+    if _is_text(column.type):
+        column = pc.utf8_trim_whitespace(_as_text(column))
+    return pc.cast(column, target)
 
 
 def _to_timestamp(column: pa.Array, target: pa.DataType, name: str) -> pa.Array:
+    if pa.types.is_null(column.type):
+        return pa.nulls(len(column), target)
     tz = target.tz
-    if tz is None and pa.types.is_timestamp(column.type):
-        tz = column.type.tz
-    wanted = pa.timestamp("us", tz)
-    # Sub-microsecond digits are dropped on purpose: the canonical unit is microseconds.
-    result = column if column.type == wanted else pc.cast(column, wanted, safe=False)
-    _check_timestamp_range(result, name)
+    if _is_text(column.type):
+        result = _parse_timestamps(_as_text(column), tz)
+    elif pa.types.is_date(column.type):
+        result = pc.cast(column, pa.timestamp("us"))
+        if tz is not None:
+            result = pc.assume_timezone(result, timezone=tz)
+    else:
+        source_tz = column.type.tz if pa.types.is_timestamp(column.type) else None
+        wanted = pa.timestamp("us", source_tz)
+        # Sub-microsecond digits are dropped on purpose: the canonical unit is microseconds.
+        result = column if column.type == wanted else pc.cast(column, wanted, safe=False)
+        if source_tz is None and tz is not None:
+            result = pc.assume_timezone(result, timezone=tz)
+        elif source_tz is not None and tz is None:
+            result = pc.cast(pc.cast(result, pa.int64()), pa.timestamp("us"))
+        elif source_tz is not None and tz != source_tz:
+            result = pc.cast(result, pa.timestamp("us", tz))
+    _check_timestamp_range(result)
     return result
 
 
-def _check_timestamp_range(column: pa.Array, name: str) -> None:
+def _parse_timestamps(column: pa.Array, tz: str | None) -> pa.Array:
+    """ISO 8601 text, with or without an offset, as microseconds (see the module docstring)."""
+    column = pc.utf8_trim_whitespace(column)
+    if pc.any(pc.match_substring_regex(column, r"\.\d{7,}")).as_py():
+        column = pc.replace_substring_regex(column, r"(\.\d{6})\d+", r"\1")
+    has_offset = pc.fill_null(pc.match_substring_regex(column, _OFFSET_RE), False)
+    any_offset = bool(pc.any(has_offset).as_py())
+    all_offset = bool(pc.all(pc.or_(has_offset, pc.is_null(column))).as_py())
+    aware = pa.timestamp("us", "UTC")
+    if all_offset:
+        parsed = pc.cast(column, aware)
+    elif not any_offset:
+        parsed = pc.assume_timezone(pc.cast(column, pa.timestamp("us")), timezone=tz or "UTC")
+    else:
+        with_zone = pc.cast(pc.if_else(has_offset, column, pa.scalar(None, pa.string())), aware)
+        naive = pc.if_else(has_offset, pa.scalar(None, pa.string()), column)
+        without = pc.assume_timezone(pc.cast(naive, pa.timestamp("us")), timezone=tz or "UTC")
+        parsed = pc.if_else(has_offset, with_zone, pc.cast(without, aware))
+    if tz is None:  # naive: the UTC wall time of each instant
+        return pc.cast(pc.cast(parsed, pa.int64()), pa.timestamp("us"))
+    return parsed if tz == "UTC" else pc.cast(parsed, pa.timestamp("us", tz))
+
+
+def _to_time(column: pa.Array, target: pa.DataType, name: str) -> pa.Array:
+    if pa.types.is_null(column.type):
+        return pa.nulls(len(column), target)
+    if _is_text(column.type):
+        stamped = pc.binary_join_element_wise("1970-01-01 ", _as_text(column), "")
+        return pc.cast(_parse_timestamps(stamped, None), target)
+    if pa.types.is_timestamp(column.type):
+        return pc.cast(column, target, safe=False)
+    return pc.cast(column, target)
+
+
+def _to_json(column: pa.Array, target: pa.DataType, name: str) -> pa.Array:
+    return _json_column(column, lambda _: True, "JSON")
+
+
+def _to_list(column: pa.Array, target: pa.DataType, name: str) -> pa.Array:
+    return _json_column(column, lambda v: isinstance(v, list), "a JSON array")
+
+
+def _json_column(column: pa.Array, accept: Callable[[Any], bool], what: str) -> pa.Array:
+    """Valid JSON text, kept as the source wrote it (numbers stay exact)."""
+    if pa.types.is_null(column.type):
+        return pa.nulls(len(column), pa.string())
+    if not _is_text(column.type):
+        if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+            return _json_of_values(column)
+        if _is_nested(column.type):
+            result = _json_of_values(column)
+            _check_json(result, accept, what)
+            return result
+        return _json_scalars(column, accept, what)
+    result = _as_text(column)
+    _check_json(result, accept, what)
+    return result
+
+
+def _json_scalars(column: pa.Array, accept: Callable[[Any], bool], what: str) -> pa.Array:
+    result = text(column)
+    _check_json(result, accept, what)
+    return result
+
+
+def _check_json(column: pa.Array, accept: Callable[[Any], bool], what: str) -> None:
+    for value in column.to_pylist():
+        if value is None:
+            continue
+        try:
+            parsed = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            parsed = json.loads(value)  # integers beyond 64 bits; raises for invalid text
+        if not accept(parsed):
+            raise ValueError(f"not {what}")
+
+
+def _json_of_values(column: pa.Array) -> pa.Array:
+    """Lists and structs as JSON text (datetimes ISO 8601, decimals as numbers' text)."""
+    return pa.array([None if v is None else _dumps(v) for v in column.to_pylist()], pa.string())
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _check_timestamp_range(column: pa.Array) -> None:
     if column.null_count == len(column):
         return
     bounds = pc.min_max(column.cast(pa.int64()))
     low, high = bounds["min"].as_py(), bounds["max"].as_py()
     if low < _MIN_US or high > _MAX_US:
-        raise SourceError(
-            f"column {name!r} holds a timestamp outside the years 1-9999",
-            details={"column": name},
-        )
+        raise ValueError("a timestamp outside the years 1-9999")
+
+
+_CASTS: Final[dict[FieldType, Callable[[pa.Array, pa.DataType, str], pa.Array]]] = {
+    FieldType.STRING: _to_string,
+    FieldType.INTEGER: _to_integer,
+    FieldType.NUMBER: _to_number,
+    FieldType.DECIMAL: _to_decimal,
+    FieldType.BOOLEAN: _to_boolean,
+    FieldType.DATE: _to_date,
+    FieldType.DATETIME: _to_timestamp,
+    FieldType.TIME: _to_time,
+    FieldType.JSON: _to_json,
+    FieldType.LIST: _to_list,
+}
