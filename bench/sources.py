@@ -136,7 +136,8 @@ def postgres(data: Path) -> Iterator[str]:
         )
         psql(url, ddl)
         psql(url, f"\\copy t FROM '{data}' csv")
-        psql(url, "ALTER TABLE t ALTER paid TYPE boolean USING paid = 1; VACUUM ANALYZE t")
+        psql(url, "ALTER TABLE t ALTER paid TYPE boolean USING paid = 1")
+        psql(url, "VACUUM ANALYZE t")
         yield url
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:

@@ -12,23 +12,16 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TransferSpeedColumn,
-)
 
 from reportd.domain.errors import ReportdError
-from reportd.sdk.client import Client
+
+if TYPE_CHECKING:  # imported where used: ``reportd --help`` loads neither httpx nor rich
+    from rich.console import Console
+
+    from reportd.sdk.client import Client
 
 __all__ = ["report_app"]
 
@@ -38,6 +31,7 @@ report_app = typer.Typer(
     name="report",
     help="Create, follow and download reports on a running reportd server.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 Url = Annotated[
@@ -68,6 +62,8 @@ def _session(url: str, api_key: str | None) -> Iterator[Client]:
         raise typer.BadParameter(
             "no API key: pass --api-key or set REPORTD_API_KEY", param_hint="--api-key"
         )
+    from reportd.sdk.client import Client
+
     try:
         with Client(url, api_key) as client:
             yield client
@@ -85,6 +81,8 @@ def _fail(code: str, message: str, details: Any = None) -> None:
 
 
 def _stderr() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, markup=False, highlight=False)
 
 
@@ -126,6 +124,15 @@ def _zip_password(value: str | None) -> bool | str | None:
 
 
 def _wait(client: Client, report_id: str, timeout: float | None) -> dict[str, Any]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     """Wait with a bar of rows (a spinner until the total is known)."""
     columns = (
         TextColumn("{task.description}"),
@@ -150,6 +157,8 @@ def _wait(client: Client, report_id: str, timeout: float | None) -> dict[str, An
 
 
 def _download(client: Client, report_id: str, dest: Path, artifact: dict[str, Any]) -> Path:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

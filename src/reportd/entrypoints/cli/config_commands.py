@@ -13,18 +13,20 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-from reportd.config import Settings, load_settings
+from reportd.entrypoints.cli.common import err, escape
+
+if TYPE_CHECKING:
+    from reportd.config import Settings
 from reportd.domain.errors import ReportdError
 
-config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
-err = Console(stderr=True, soft_wrap=True)
+config_app = typer.Typer(
+    help="Inspect the configuration.", no_args_is_help=True, rich_markup_mode=None
+)
 
 MASK = "********"
 # Setting names whose values are secrets wherever they appear (storage, smtp, sources, ...).
@@ -110,6 +112,8 @@ def check(
 ) -> None:
     """Load a configuration, print the effective settings (secrets masked), report problems."""
     try:
+        from reportd.config import load_settings
+
         settings = load_settings(config)
     except ReportdError as exc:
         err.print(f"[red]error[/red] [bold]{exc.code}[/bold]: {escape(exc.message)}")

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from reportd.app.oauth import OAuthService
-from reportd.app.users import UserService
 from reportd.domain.errors import ReportdError
-from reportd.entrypoints.cli.main import (
+from reportd.entrypoints.cli.common import (
     ConfigOpt,
     DataDirOpt,
     JsonOpt,
@@ -28,8 +25,16 @@ from reportd.entrypoints.cli.main import (
     out,
 )
 
-clients_app = typer.Typer(help="Manage OAuth 2.0 clients.", no_args_is_help=True)
-users_app = typer.Typer(help="Manage users who sign in with a password.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from reportd.app.oauth import OAuthService
+    from reportd.app.users import UserService
+
+clients_app = typer.Typer(
+    help="Manage OAuth 2.0 clients.", no_args_is_help=True, rich_markup_mode=None
+)
+users_app = typer.Typer(
+    help="Manage users who sign in with a password.", no_args_is_help=True, rich_markup_mode=None
+)
 
 TenantOpt = Annotated[str, typer.Option(help="Tenant id.", envvar="REPORTD_TENANT")]
 ScopesOpt = Annotated[
@@ -174,6 +179,8 @@ def _show(rows: list[dict[str, Any]], as_json: bool, columns: tuple[str, ...]) -
     if as_json:
         _print_json(rows)
         return
+    from rich.table import Table
+
     table = Table(*columns)
     for row in rows:
         table.add_row(*(",".join(v) if isinstance(v, list) else str(v or "") for v in
