@@ -35,6 +35,7 @@ lint: venv
 
 bench: venv
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/sources.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/queue.py
 	$(BIN)/python bench/download.py

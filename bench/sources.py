@@ -8,7 +8,7 @@ with its peak RSS (``wait4``):
   --quick -e q``, ``sqlite3 -csv -header db q``, DuckDB ``COPY (q) TO f (HEADER)``;
 * ``reportd export`` to CSV and to Parquet (the real CLI, start-up included);
 * a bare loop of the same driver's Arrow batches into ``pyarrow.parquet.ParquetWriter`` with
-  reportd's settings (zstd level 3, row groups of 1M rows, dictionaries on strings): what
+  reportd's settings (zstd level 3, row groups of 1M rows or 64 MB, dictionaries on strings): what
   reportd's Parquet is held to;
 * ``reportd --help`` and ``reportd export --help`` beside ``python -c pass`` (median of 10).
 
@@ -78,28 +78,45 @@ class Run:
 def timed(
     command: list[str], *, stdout: Path | None = None, env: dict[str, str] | None = None
 ) -> Run:
-    """One child process to its end: wall seconds and peak RSS (MB)."""
+    """One child process to its end: wall seconds and its own peak RSS (MB).
+
+    The peak comes from GNU time wrapping the command: ``wait4`` on a direct child reports
+    this (larger) process's RSS as the child's floor, since a vfork'd child shares its memory
+    until it execs.
+    """
+    rss_file = Path(tempfile.mkstemp(prefix="reportd-rss-")[1])
+    wrapped = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *command]
     sink = stdout.open("wb") if stdout is not None else subprocess.DEVNULL
     start = time.perf_counter()
     try:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.PIPE, env=env)
-        assert process.stderr is not None
-        error = process.stderr.read()
-        _, status, usage = os.wait4(process.pid, 0)
+        done = subprocess.run(wrapped, stdout=sink, stderr=subprocess.PIPE, env=env, check=False)
     finally:
         if stdout is not None:
             sink.close()  # type: ignore[union-attr]
     seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(command)}\n{error.decode(errors='replace')}")
-    return Run(seconds, usage.ru_maxrss / 1024)
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr.decode(errors='replace')}")
+    peak_kb = int(rss_file.read_text().split()[-1])
+    rss_file.unlink()
+    return Run(seconds, peak_kb / 1024)
 
 
 # -- the table, once per engine -------------------------------------------------------------
 
 
+def in_child(function: str, *args: object) -> None:
+    """Run one of this file's functions in a child process (DuckDB's memory stays there)."""
+    call = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import sources; "
+    call += f"sources.{function}(*{args!r})"
+    subprocess.run([PY, "-c", call], check=True)
+
+
 def build_csv(path: Path, rows: int) -> None:
     """The rows as a headerless CSV every engine loads (paid as 0/1)."""
+    in_child("_build_csv", str(path), rows)
+
+
+def _build_csv(path: str, rows: int) -> None:
     with duckdb.connect() as con:
         con.execute(
             f"""
@@ -189,7 +206,15 @@ def sqlite(work: Path, data: Path) -> Iterator[str]:
 @contextmanager
 def duck(work: Path, data: Path) -> Iterator[str]:
     path = work / "bench.duckdb"
-    with duckdb.connect(str(path)) as con:
+    in_child("_build_duckdb", str(path), str(data))
+    try:
+        yield f"duckdb:///{path}"
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _build_duckdb(path: str, data: str) -> None:
+    with duckdb.connect(path) as con:
         con.execute(
             f"""CREATE TABLE t AS SELECT column0 AS id, column1 AS amount, column2 AS price,
                 column3 AS customer, column4 AS region, column5::TIMESTAMP AS created_at,
@@ -199,10 +224,6 @@ def duck(work: Path, data: Path) -> Iterator[str]:
                                'column3': 'VARCHAR', 'column4': 'VARCHAR', 'column5': 'VARCHAR',
                                'column6': 'VARCHAR', 'column7': 'INTEGER'}})"""
         )
-    try:
-        yield f"duckdb:///{path}"
-    finally:
-        path.unlink(missing_ok=True)
 
 
 # -- the runs --------------------------------------------------------------------------------
@@ -263,12 +284,12 @@ schema = reader.schema
 strings = [f.name for f in schema if pa.types.is_string(f.type)] or False
 writer = pq.ParquetWriter(out, schema, compression="zstd", compression_level=3,
                           use_dictionary=strings)
-pending, rows = [], 0
+pending, rows, size = [], 0, 0
 for batch in reader:
-    pending.append(batch); rows += batch.num_rows
-    if rows >= 1048576:
+    pending.append(batch); rows += batch.num_rows; size += batch.nbytes
+    if rows >= 1048576 or size >= 64 << 20:  # reportd's row groups: 1M rows or 64 MB
         writer.write_table(pa.Table.from_batches(pending), row_group_size=rows)
-        pending, rows = [], 0
+        pending, rows, size = [], 0, 0
 if pending:
     writer.write_table(pa.Table.from_batches(pending), row_group_size=rows)
 writer.close()

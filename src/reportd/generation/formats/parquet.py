@@ -26,7 +26,9 @@ from reportd.generation.formats.base import FormatWriter, WriteContext
 from reportd.generation.formats.render import finite_or_null
 
 ROW_GROUP_ROWS = 1_048_576
-ROW_GROUP_BYTES = 128 * 1024 * 1024
+# A group is held whole while it is encoded, about twice its Arrow size at the peak: 64 MB
+# keeps an export under 250 MB (docs/performance.md) with groups of ~500k rows x 8 columns.
+ROW_GROUP_BYTES = 64 * 1024 * 1024
 COMPRESSION = "zstd"
 # zstd's own default level: measured here, a third smaller than level 1 and no slower.
 COMPRESSION_LEVEL = 3
