@@ -26,6 +26,7 @@ demo: $(RUNTIME)
 
 test: venv
 	bash scripts/test-services.sh
+	bash scripts/mariadb.sh
 	$(BIN)/python -m pytest
 
 lint: venv

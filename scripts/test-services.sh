@@ -9,17 +9,6 @@ if command -v pg_isready >/dev/null && ! pg_isready -h 127.0.0.1 -p 5432 -q; the
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
   fi
 fi
-# MariaDB is the machine's own too (127.0.0.1:3306, root without a password): the MySQL
-# source's tests run against it. Started if it is down, then waited for.
-if [ -x /usr/sbin/mariadbd ] && ! mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
-  echo "starting MariaDB"
-  mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
-  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
-  for _ in $(seq 1 60); do
-    mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1 && break
-    sleep 0.5
-  done
-fi
 # poppler-utils: the PDF tests read PDFs back with pdftotext and render them with pdftoppm.
 command -v pdftotext >/dev/null || { apt-get update -qq && apt-get install -y -qq poppler-utils; }
 # LibreOffice opens the XLSX files in tests/unit/test_xlsx.py (a test fails without it in CI).
