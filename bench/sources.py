@@ -8,7 +8,7 @@ with its peak RSS (``wait4``):
   --quick -e q``, ``sqlite3 -csv -header db q``, DuckDB ``COPY (q) TO f (HEADER)``;
 * ``reportd export`` to CSV and to Parquet (the real CLI, start-up included);
 * a bare loop of the same driver's Arrow batches into ``pyarrow.parquet.ParquetWriter`` with
-  reportd's settings (zstd level 3, row groups of 1M rows or 64 MB, dictionaries on strings): what
+  reportd's settings (zstd level 3, row groups of 1M rows or 32 MB, dictionaries on strings): what
   reportd's Parquet is held to;
 * ``reportd --help`` and ``reportd export --help`` beside ``python -c pass`` (median of 10).
 
@@ -40,7 +40,16 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import PG_ADMIN_URL, clean_env, conditions
+from _common import (
+    PG_ADMIN_URL,
+    Child,
+    admin_key,
+    clean_env,
+    conditions,
+    free_port,
+    wait_finished,
+    wait_http,
+)
 
 PY = sys.executable
 REPORTD = str(Path(sys.executable).with_name("reportd"))
@@ -287,7 +296,7 @@ writer = pq.ParquetWriter(out, schema, compression="zstd", compression_level=3,
 pending, rows, size = [], 0, 0
 for batch in reader:
     pending.append(batch); rows += batch.num_rows; size += batch.nbytes
-    if rows >= 1048576 or size >= 64 << 20:  # reportd's row groups: 1M rows or 64 MB
+    if rows >= 1048576 or size >= 32 << 20:  # reportd's row groups: 1M rows or 32 MB
         writer.write_table(pa.Table.from_batches(pending), row_group_size=rows)
         pending, rows, size = [], 0, 0
 if pending:
@@ -402,6 +411,46 @@ def bench_memory(work: Path, engines: list[str]) -> None:
         data.unlink()
 
 
+def bench_worker(work: Path, engines: list[str], rows: int) -> None:
+    """Peak RSS of one ``reportd worker`` (two slots) while two exports run at once."""
+    import httpx
+
+    data = work / "rows.csv"
+    build_csv(data, rows)
+    print(f"\npeak RSS MB of a worker process running two {rows:,}-row reports at once")
+    for kind in engines:
+        with engine_table(kind, work, data) as url:
+            config = write_config(work, url)
+            with config.open("a") as handle:
+                handle.write(f'\n[database]\nurl = "sqlite:///{work / "meta.db"}"\n')
+            key = admin_key(config)
+            port = free_port()
+            serve_cmd = [REPORTD, "serve", "--config", str(config), "--host", "127.0.0.1",
+                         "--port", str(port), "--no-worker"]  # fmt: skip
+            api_child = Child.start(serve_cmd, work / "serve.log")
+            worker = Child.start(
+                [REPORTD, "worker", "--config", str(config), "--concurrency", "2"],
+                work / "worker.log",
+            )
+            try:
+                wait_http(f"http://127.0.0.1:{port}/healthz", api_child)
+                headers = {"Authorization": f"Bearer {key}"}
+                with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as api:
+                    made = [
+                        api.post("/v1/reports", json={"template_id": "bench", "formats": [fmt]})
+                        for fmt in ("csv", "parquet")
+                    ]
+                    for response in made:
+                        response.raise_for_status()
+                        wait_finished(api, response.json()["id"], timeout=1800)
+                print(f"{kind:<10} worker {worker.peak_rss_mb():>6.0f} MB  (CSV and Parquet)")
+            finally:
+                worker.stop()
+                api_child.stop()
+                (work / "meta.db").unlink(missing_ok=True)
+    data.unlink()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5_000_000)
@@ -410,12 +459,16 @@ def main() -> None:
         "--engines", nargs="+", default=["postgresql", "mariadb", "sqlite", "duckdb"]
     )
     parser.add_argument("--memory", action="store_true", help="peak RSS at 1M and 10M rows")
+    parser.add_argument("--worker", action="store_true", help="a worker's RSS, two reports")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="reportd-bench-sources-"))
     print(f"# {conditions()}", flush=True)
     try:
         if args.memory:
             bench_memory(work, args.engines)
+            return
+        if args.worker:
+            bench_worker(work, args.engines, args.rows)
             return
         data = work / "rows.csv"
         build_csv(data, args.rows)
