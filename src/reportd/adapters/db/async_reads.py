@@ -47,6 +47,7 @@ _KEY_COLUMNS = (
     "k.id, k.tenant_id, k.name, k.scopes, k.key_hash, k.created_at, k.revoked_at, "
     "t.name AS tenant_name, t.features"
 )
+_SQLITE_OUTAGES = ("database is locked", "unable to open database", "disk I/O error")
 RECONNECT_FIRST, RECONNECT_MAX = 0.2, 5.0
 
 
@@ -272,7 +273,9 @@ class SqliteReads:
             async with self._conn.execute(sql, args) as cursor:
                 return await cursor.fetchone()
         except sqlite3.OperationalError as exc:
-            raise DatabaseUnavailable("the metadata database is unavailable; retry") from exc
+            if any(text in str(exc) for text in _SQLITE_OUTAGES):  # not a schema mistake
+                raise DatabaseUnavailable("the metadata database is unavailable; retry") from exc
+            raise
 
 
 AsyncReads = PostgresReads | SqliteReads
