@@ -51,6 +51,9 @@ _SQLITE_OUTAGES = ("database is locked", "unable to open database", "disk I/O er
 RECONNECT_FIRST, RECONNECT_MAX = 0.2, 5.0
 
 
+_UNAVAILABLE_CLASSES = frozenset({"08", "28", "3D", "53", "57"})
+
+
 def _pg_report_sql() -> str:
     pairs = ", ".join(f"'{f}', a.{f}" for f in _ARTIFACT_FIELDS)
     return (
@@ -186,6 +189,12 @@ class PostgresReads:
             return await self._pool.fetchrow(sql, *args)
         except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
             raise DatabaseUnavailable("the metadata database is unavailable; retry") from exc
+        except asyncpg.PostgresError as exc:
+            # The server answers but will not serve: the database is gone (3D000), the role is
+            # refused (28xxx), it is shutting down (57P0x) or out of connections (53xxx).
+            if str(getattr(exc, "sqlstate", "") or "")[:2] in _UNAVAILABLE_CLASSES:
+                raise DatabaseUnavailable("the metadata database is unavailable; retry") from exc
+            raise
 
     async def _listen(self) -> None:
         """Hold a LISTEN connection; every NOTIFY, and every reconnect, is a new version."""
