@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from reportd.app.service import ReportService
+from reportd.bootstrap import App
 from reportd.config import Settings, load_settings
 from reportd.domain.errors import AlreadyExists
 
@@ -36,15 +36,15 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(config, data_dir=Path(args.data_dir))
 
 
-def _ensure_tenant(service: ReportService, tenant: str, features: list[str]) -> None:
+def _ensure_tenant(service: App, tenant: str, features: list[str]) -> None:
     with contextlib.suppress(AlreadyExists):
-        service.create_tenant(tenant, features=features)
+        service.tenants.create_tenant(tenant, features=features)
 
 
-def _new_key(service: ReportService, args: argparse.Namespace) -> str:
+def _new_key(service: App, args: argparse.Namespace) -> str:
     _ensure_tenant(service, args.tenant, [f for f in args.features.split(",") if f])
     scopes = [s for s in args.scopes.split(",") if s]
-    return service.create_key(args.tenant, args.name, scopes).secret
+    return service.tenants.create_key(args.tenant, args.name, scopes).secret
 
 
 def _write_info(path: Path, info: dict[str, Any]) -> None:
@@ -57,12 +57,12 @@ def _write_info(path: Path, info: dict[str, Any]) -> None:
 def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from reportd.bootstrap import build_service
+    from reportd.bootstrap import build_app
     from reportd.entrypoints.api.app import create_app
 
     settings = _settings(args)
-    service = build_service(settings)
-    service.store.migrate()
+    service = build_app(settings)
+    service.migrate()
     secret = _new_key(service, args)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -72,7 +72,7 @@ def serve(args: argparse.Namespace) -> None:
     settings = settings.model_copy(
         update={"server": settings.server.model_copy(update={"port": port})}
     )
-    app = create_app(settings, service=service, workers=args.workers)
+    app = create_app(settings, core=service, workers=args.workers)
     config = uvicorn.Config(app, log_level=args.log_level, lifespan="on")
     info = {"url": f"http://127.0.0.1:{port}", "admin_key": secret, "tenant": args.tenant}
     info_file = Path(args.info_file)
@@ -97,9 +97,9 @@ def _write_info_once_started(app: Any, path: Path, info: dict[str, Any]) -> None
 
 
 def make_key(args: argparse.Namespace) -> None:
-    from reportd.bootstrap import build_service
+    from reportd.bootstrap import build_app
 
-    service = build_service(_settings(args))
+    service = build_app(_settings(args))
     try:
         sys.stdout.write(_new_key(service, args) + "\n")
     finally:

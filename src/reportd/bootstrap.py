@@ -1,36 +1,151 @@
-"""Build the service from settings, once: engine, store, templates, sources, storages."""
+"""The composition root: build every adapter and use case from settings, once.
+
+The API (``entrypoints.api.app.create_app``), the worker process, the CLI and the tests all get
+their ``App`` from ``build_app``; nothing else constructs a use case or an adapter, and nothing
+is created at import time. Each use case receives only the ports and collaborators it needs
+(docs/architecture.md draws the graph).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from reportd.adapters.db import Store
+from reportd.adapters.http_poster import HttpxPoster
 from reportd.adapters.sources.base import Source
 from reportd.adapters.sources.registry import build_source
 from reportd.adapters.storage.base import ArtifactStorage
 from reportd.adapters.storage.registry import build_storage
 from reportd.adapters.storage.signing import LinkSigner
 from reportd.adapters.template_files import load_templates
+from reportd.app import ports
+from reportd.app.access import require
+from reportd.app.catalog import Catalog
+from reportd.app.dispatcher import Poster, WebhookDispatcher
+from reportd.app.downloads import Downloads
+from reportd.app.downloads import LinkSigner as Signer
+from reportd.app.entries import ReportEntries
+from reportd.app.events import Events
+from reportd.app.generator import Generator
+from reportd.app.health import Readiness
+from reportd.app.keys import TenantKeys
+from reportd.app.library import ReportLibrary
 from reportd.app.oauth import OAuthService, TokenPolicy
 from reportd.app.ports import AsyncReads
+from reportd.app.preview import Preview
 from reportd.app.ratelimits import Policy, RateLimiter
-from reportd.app.service import ReportService, RunOptions
+from reportd.app.reports import Reports
+from reportd.app.requests import RequestChecker
+from reportd.app.retention import Retention
+from reportd.app.runs import RunOptions, Runs
+from reportd.app.schedules import Schedules
+from reportd.app.search import ReportSearch
+from reportd.app.subjects import Subjects
+from reportd.app.tenants import Tenants
 from reportd.app.tokens import TokenSigner
 from reportd.app.users import UserService
 from reportd.app.webhooks import DeliveryPolicy, WebhookService
 from reportd.config import Settings
 from reportd.domain.errors import AlreadyExists, TenantNotFound, ValidationError
-from reportd.domain.models import Feature
-from reportd.entrypoints.api.webhook_schemas import report_body
+from reportd.domain.models import Feature, Report
+from reportd.generation.generator import PipelineGenerator
+
+__all__ = [
+    "DEMO_TENANT",
+    "App",
+    "build_app",
+    "build_async_reads",
+    "build_sources",
+    "compose",
+    "ensure_demo_tenant",
+    "reload_library",
+]
 
 log = logging.getLogger("reportd")
 
 DEMO_TENANT = "demo"
 # The URL each source was built from, so a reload rebuilds only the sources that changed.
 _SOURCE_URLS: weakref.WeakKeyDictionary[Source, str] = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class App:
+    """Every use case of one process, wired; the doors call these attributes."""
+
+    store: ports.Store
+    events: Events
+    catalog: Catalog
+    tenants: Tenants
+    keys: TenantKeys
+    reports: Reports
+    downloads: Downloads
+    runs: Runs
+    schedules: Schedules
+    library: ReportLibrary
+    search: ReportSearch
+    subjects: Subjects
+    entries: ReportEntries
+    preview: Preview
+    webhooks: WebhookService
+    oauth: OAuthService
+    users: UserService
+    readiness: Readiness
+    idempotency: ports.IdempotencyRepository | None
+    rate_limiter: RateLimiter | None
+    new_dispatcher: Callable[[str, Callable[[Report], str]], WebhookDispatcher]
+    database_url: str | None = None  # for LISTEN/NOTIFY; None: no database (the fake store)
+
+    def migrate(self) -> None:
+        self.store.migrate()
+
+    def close(self) -> None:
+        """Release database connections and open sources (DuckDB files stay locked otherwise)."""
+        self.catalog.close()
+        self.store.close()
+
+
+def build_app(settings: Settings) -> App:
+    """The application ``settings`` describe: database, sources, storages, every use case."""
+    store = Store.connect(settings.database_url, pool_size=settings.database.pool_size)
+    worker = settings.worker
+    sources = build_sources(settings)
+    storages = {
+        name: _storage(name, config) for name, config in settings.storage_settings().items()
+    }
+    catalog = Catalog(
+        templates=load_templates(settings.template_dirs()),
+        sources=sources,
+        storages=storages,
+        default_storage=settings.default_storage,
+    )
+    generator = PipelineGenerator(
+        batch_size=worker.batch_size, compresslevel=worker.zip_compresslevel
+    )
+    return compose(
+        store,
+        catalog,
+        generator,
+        signer=LinkSigner(settings.signing_secret()),
+        signing_secret=settings.signing_secret(),
+        link_ttl=settings.server.link_ttl,
+        public_url=settings.server.public_url,
+        run_options=RunOptions(
+            lease_seconds=worker.lease_seconds, max_attempts=worker.max_attempts
+        ),
+        delivery_policy=_delivery_policy(settings),
+        rate_limiter=_rate_limiter(settings, store),
+        token_policy=TokenPolicy(
+            access_ttl=settings.oauth.access_token_ttl,
+            refresh_ttl=settings.oauth.refresh_token_ttl,
+            user_ttl=settings.oauth.user_token_ttl,
+        ),
+        database_url=store.engine.url.render_as_string(hide_password=False),
+    )
 
 
 def build_sources(settings: Settings, reuse: dict[str, Source] | None = None) -> dict[str, Source]:
@@ -53,21 +168,23 @@ def build_sources(settings: Settings, reuse: dict[str, Source] | None = None) ->
     return built
 
 
-def reload_library(service: ReportService, settings: Settings) -> list[Source]:
+def reload_library(app: App, settings: Settings) -> list[Source]:
     """SIGHUP: re-read the template files and the sources from ``settings``, then swap them in.
 
     Everything is built before anything is swapped, so a broken template file raises here and
-    the running set stays as it was. Each swap is one attribute assignment: a request or a run
-    sees the old set or the new one, never half of each. Returned: the sources no longer
-    configured (or whose URL changed); a report running on one may still be using it, so the
-    caller closes them when the process ends, not now.
+    the running set stays as it was. Each swap is one attribute assignment on the catalog every
+    use case shares: a request or a run sees the old set or the new one, never half of each.
+    Returned: the sources no longer configured (or whose URL changed); a report running on one
+    may still be using it, so the caller closes them when the process ends, not now.
     """
+    catalog = app.catalog
     templates = load_templates(settings.template_dirs())
-    sources = build_sources(settings, reuse=service.sources)
+    current = {name: s for name, s in catalog.sources.items() if isinstance(s, Source)}
+    sources = build_sources(settings, reuse=current)
     kept = {id(s) for s in sources.values()}
-    retired = [s for s in service.sources.values() if id(s) not in kept]
-    service.templates = dict(templates)
-    service.sources = sources
+    retired = [s for s in current.values() if id(s) not in kept]
+    catalog.templates = dict(templates)
+    catalog.sources = dict(sources)
     log.info(
         "templates and sources reloaded",
         extra={"action": "reload", "templates": len(templates), "sources": sorted(sources)},
@@ -75,71 +192,143 @@ def reload_library(service: ReportService, settings: Settings) -> list[Source]:
     return retired
 
 
-def build_async_reads(service: ReportService, settings: Settings) -> AsyncReads | None:
-    """The API's event-loop reads over the service's metadata database; None when the store
-    has no database behind it (an in-memory store), where the API reads through the service."""
-    engine = getattr(service.store, "engine", None)
-    if engine is None:
+def build_async_reads(app: App, settings: Settings) -> AsyncReads | None:
+    """The API's event-loop reads over the app's metadata database; None when the store has
+    no database behind it (an in-memory store), where the API reads through the use cases."""
+    if app.database_url is None:
         return None
     from reportd.adapters.db.async_reads import async_reads_for
 
     try:
-        return async_reads_for(
-            engine.url.render_as_string(hide_password=False),
-            pool_size=settings.database.pool_size,
-        )
+        return async_reads_for(app.database_url, pool_size=settings.database.pool_size)
     except ValueError:  # an in-memory SQLite database: no second connection can see it
         return None
 
 
-def build_service(settings: Settings) -> ReportService:
-    store = Store.connect(settings.database_url, pool_size=settings.database.pool_size)
-    worker = settings.worker
-    sources = build_sources(settings)
-    storages = {
-        name: _storage(name, config) for name, config in settings.storage_settings().items()
-    }
-    oauth = build_oauth(settings, store)
-    return ReportService(
-        store=store,
-        templates=load_templates(settings.template_dirs()),
-        sources=sources,
-        storages=storages,
-        signer=LinkSigner(settings.signing_secret()),
-        default_storage=settings.default_storage,
-        link_ttl=settings.server.link_ttl,
-        public_url=settings.server.public_url,
-        run_options=RunOptions(
-            batch_size=worker.batch_size,
-            compresslevel=worker.zip_compresslevel,
-            lease_seconds=worker.lease_seconds,
-            max_attempts=worker.max_attempts,
-        ),
-        idempotency=store.idempotency,
-        rate_limiter=build_rate_limiter(settings, store),
-        webhooks=build_webhooks(settings, store),
-        oauth=oauth,
-        users=UserService(users=store.users, tenants=store.tenants, oauth=oauth),
+def compose(
+    store: ports.Store,
+    catalog: Catalog,
+    generator: Generator,
+    *,
+    signer: Signer,
+    signing_secret: str,
+    link_ttl: int = 300,
+    public_url: str | None = None,
+    run_options: RunOptions | None = None,
+    delivery_policy: DeliveryPolicy | None = None,
+    rate_limiter: RateLimiter | None = None,
+    token_policy: TokenPolicy | None = None,
+    database_url: str | None = None,
+    poster: Callable[[float], Poster] = HttpxPoster,
+) -> App:
+    """The use-case graph over the given ports: a DAG, each use case gets only what it needs.
+
+    Tests call this with ``reportd.testing.InMemoryStore``, a ``MemoryStorage`` and a small
+    generator; ``build_app`` calls it with the real adapters.
+    """
+    events = Events()
+    checker = RequestChecker(catalog, generator)
+    retention = Retention(store.reports, catalog)
+    search = ReportSearch(store.search)
+    reports = Reports(
+        reports=store.reports,
+        catalog=catalog,
+        checker=checker,
+        retention=retention,
+        search=search,
+        events=events,
+    )
+    downloads = Downloads(
+        reports=store.reports,
+        catalog=catalog,
+        signer=signer,
+        link_ttl=link_ttl,
+        public_url=public_url,
+    )
+    schedules = Schedules(
+        schedules=store.schedules, reports=reports, catalog=catalog, events=events
+    )
+    webhooks = WebhookService(
+        store=store.webhooks, signing_secret=signing_secret, policy=delivery_policy
     )
 
+    def new_dispatcher(owner: str, render: Callable[[Report], str]) -> WebhookDispatcher:
+        return WebhookDispatcher(
+            webhooks=store.webhooks,
+            reports=store.reports,
+            service=webhooks,
+            poster=poster(webhooks.policy.timeout),
+            render=render,
+            owner=owner,
+        )
 
-def build_oauth(settings: Settings, store: Store) -> OAuthService:
-    """OAuth clients and tokens; tokens are signed with a key derived from the server secret."""
-    config = settings.oauth
-    return OAuthService(
+    oauth = OAuthService(  # tokens are signed with a key derived from the server secret
         clients=store.clients,
         users=store.users,
         tenants=store.tenants,
-        signer=TokenSigner(settings.signing_secret()),
-        policy=TokenPolicy(
-            access_ttl=config.access_token_ttl,
-            refresh_ttl=config.refresh_token_ttl,
-            user_ttl=config.user_token_ttl,
+        signer=TokenSigner(signing_secret),
+        policy=token_policy,
+    )
+    tenants = Tenants(store.tenants, tokens=oauth)
+    checks = {"database": store.check}
+    checks.update({f"storage:{name}": s.check for name, s in catalog.storages.items()})
+    return App(
+        store=store,
+        events=events,
+        catalog=catalog,
+        tenants=tenants,
+        keys=TenantKeys(
+            keys=store.tenants,
+            create=tenants.create_key,
+            revoke=tenants.revoke_key,
+            require=require,
         ),
+        reports=reports,
+        downloads=downloads,
+        runs=Runs(
+            queue=store.queue,
+            catalog=catalog,
+            generator=generator,
+            retention=retention,
+            checker=checker,
+            options=run_options,
+        ),
+        schedules=schedules,
+        library=ReportLibrary(
+            schedules=schedules,
+            search=search,
+            downloads=downloads,
+            reports=store.reports,
+            definitions=store.schedules,
+            catalog=catalog,
+        ),
+        search=search,
+        subjects=Subjects(
+            subjects=store.subjects,
+            reports=store.reports,
+            catalog=catalog,
+            create=reports,
+            downloads=downloads,
+        ),
+        entries=ReportEntries(reports=reports, downloads=downloads),
+        preview=Preview(
+            validate=reports.validate,
+            template=catalog.template,
+            source=catalog.source,
+            require=require,
+        ),
+        webhooks=webhooks,
+        oauth=oauth,
+        users=UserService(users=store.users, tenants=store.tenants, oauth=oauth),
+        readiness=Readiness(checks, list(catalog.storages)),
+        idempotency=store.idempotency,
+        rate_limiter=rate_limiter,
+        new_dispatcher=new_dispatcher,
+        database_url=database_url,
     )
 
 
-def build_rate_limiter(settings: Settings, store: Store) -> RateLimiter | None:
+def _rate_limiter(settings: Settings, store: ports.Store) -> RateLimiter | None:
     """``[rate_limits]`` over counters in the metadata database, shared by every process."""
     config = settings.rate_limits
     if not config.enabled:
@@ -154,20 +343,13 @@ def build_rate_limiter(settings: Settings, store: Store) -> RateLimiter | None:
     return RateLimiter(policy, store.rate_counters)
 
 
-def build_webhooks(settings: Settings, store: Store) -> WebhookService:
-    """``[webhooks]``: subscriptions and deliveries in the metadata database."""
+def _delivery_policy(settings: Settings) -> DeliveryPolicy:
     config = settings.webhooks
-    return WebhookService(
-        store=store.webhooks,
-        reports=store.reports,
-        render=report_body,
-        signing_secret=settings.signing_secret(),
-        policy=DeliveryPolicy(
-            retry_delays=tuple(config.retry_delays),
-            timeout=config.timeout,
-            max_attempts=config.max_attempts,
-            poll_interval=config.poll_interval,
-        ),
+    return DeliveryPolicy(
+        retry_delays=tuple(config.retry_delays),
+        timeout=config.timeout,
+        max_attempts=config.max_attempts,
+        poll_interval=config.poll_interval,
     )
 
 
@@ -178,30 +360,11 @@ def _storage(name: str, config: dict[str, Any]) -> ArtifactStorage:
         raise ValidationError(f"[storage.{name}]: {exc}") from exc
 
 
-def prepare(settings: Settings, service: ReportService, *, metadata: bool = True) -> None:
-    """What the embedded default does on start: migrate, and lay out the demo if asked."""
-    if metadata and settings.database_url.startswith("sqlite"):
-        service.store.migrate()
-    if settings.demo_enabled:
-        ensure_demo_data(settings)
-        if metadata:
-            ensure_demo_tenant(service)
-
-
-def ensure_demo_data(settings: Settings) -> None:
-    from reportd.entrypoints.demo.data import build_demo_database
-
-    path = settings.data_dir / "demo.duckdb"
-    if not path.exists():
-        counts = build_demo_database(path)
-        log.info("demo data built", extra={"action": "demo_data", "rows": sum(counts.values())})
-
-
-def ensure_demo_tenant(service: ReportService) -> None:
+def ensure_demo_tenant(app: App) -> None:
     try:
-        service.store.tenants.get_tenant(DEMO_TENANT)
+        app.tenants.get_tenant(DEMO_TENANT)
     except TenantNotFound:
         with contextlib.suppress(AlreadyExists):  # another process made it first
-            service.create_tenant(
+            app.tenants.create_tenant(
                 DEMO_TENANT, name="Demo tenant", features=[Feature.CUSTOM_REPORTS.value]
             )

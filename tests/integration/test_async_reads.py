@@ -19,7 +19,7 @@ from reportd.adapters.db import Store
 from reportd.adapters.db.async_reads import async_reads_for
 from reportd.adapters.db.rows import artifact_row
 from reportd.adapters.db.schema import artifacts
-from reportd.app.service import hash_key
+from reportd.app.tenants import hash_key
 from reportd.domain.formats import Format, Packaging
 from reportd.domain.models import ApiKey, Artifact, Progress, Report, ReportError, Tenant
 from reportd.domain.states import ReportState

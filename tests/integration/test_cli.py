@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from reportd.bootstrap import build_service
+from reportd.bootstrap import build_app
 from reportd.config import load_settings
 from reportd.entrypoints.cli.main import app
 from tests.server_fixtures import DEFAULT_CONFIG, write_sample_world
@@ -54,8 +54,8 @@ def test_tenants_and_keys(world: Path, tmp_path: Path) -> None:
     secret = out.strip()
     assert secret.startswith("rk_") and "\n" not in secret  # the key alone on stdout
 
-    service = build_service(load_settings(world, data_dir=tmp_path / "data"))
-    principal = service.authenticate(secret)
+    service = build_app(load_settings(world, data_dir=tmp_path / "data"))
+    principal = service.tenants.authenticate(secret)
     assert principal.tenant_id == "acme"
     assert principal.scopes == {"reports:read", "templates:read"}
     assert principal.tenant.features == {"custom_reports"}
@@ -67,11 +67,11 @@ def test_tenants_and_keys(world: Path, tmp_path: Path) -> None:
     )
     assert code == 1 and "validation_error" in err
 
-    key_id = service.store.tenants.list_keys("acme")[0].id
+    key_id = service.tenants.list_keys("acme")[0].id
     code, _, err = run("keys", "revoke", key_id, *data)
     assert code == 0, err
     with pytest.raises(Exception, match="not valid"):
-        service.authenticate(secret)
+        service.tenants.authenticate(secret)
     code, _, err = run("keys", "revoke", key_id, *data)
     assert code == 1 and "key_not_found" in err
     service.store.close()

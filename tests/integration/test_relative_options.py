@@ -8,30 +8,30 @@ from pathlib import Path
 
 import pytest
 
-from reportd.app.service import ReportService
-from reportd.bootstrap import build_service, prepare
+from reportd.bootstrap import App, build_app
 from reportd.config import load_settings
 from reportd.domain.errors import ValidationError
 from reportd.domain.formats import Format
 from reportd.domain.models import Principal, ReportRequest, Schedule
+from reportd.entrypoints.startup import prepare
 from tests.server_fixtures import DEFAULT_CONFIG, write_sample_world
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> tuple[ReportService, Principal]:
+def world(tmp_path: Path) -> tuple[App, Principal]:
     write_sample_world(tmp_path)
     (tmp_path / "reportd.toml").write_text(DEFAULT_CONFIG)
     settings = load_settings(tmp_path / "reportd.toml", data_dir=tmp_path / "data")
-    service = build_service(settings)
+    service = build_app(settings)
     prepare(settings, service)
-    service.create_tenant("acme")
-    created = service.create_key("acme", "ops", ["admin"])
-    yield service, service.authenticate(created.secret)
+    service.tenants.create_tenant("acme")
+    created = service.tenants.create_key("acme", "ops", ["admin"])
+    yield service, service.tenants.authenticate(created.secret)
     service.close()
 
 
 def test_a_schedule_keeps_the_expression_and_each_firing_takes_its_day(
-    world: tuple[ReportService, Principal],
+    world: tuple[App, Principal],
 ) -> None:
     service, principal = world
     definition = Schedule(id="", tenant_id="", template_id="orders", name="monthly",
@@ -47,17 +47,17 @@ def test_a_schedule_keeps_the_expression_and_each_firing_takes_its_day(
     assert earlier.options["since"] == "2024-05-01"  # 23:30 on 31 May in Seoul
 
 
-def test_a_report_now_takes_todays_date(world: tuple[ReportService, Principal]) -> None:
+def test_a_report_now_takes_todays_date(world: tuple[App, Principal]) -> None:
     service, principal = world
     before = datetime.now(UTC).date()
-    report = service.create_report(
+    report = service.reports.create(
         principal,
         ReportRequest(template_id="orders", formats=("csv",), options={"since": "today-7d"}),
     )
     after = datetime.now(UTC).date()
     assert report.options["since"] in {(d - timedelta(days=7)).isoformat() for d in (before, after)}
     with pytest.raises(ValidationError):
-        service.create_report(
+        service.reports.create(
             principal,
             ReportRequest(
                 template_id="orders", formats=("csv",), options={"since": "last tuesday"}

@@ -16,11 +16,11 @@ import pytest
 
 from reportd.adapters.sources.base import Source
 from reportd.adapters.sources.registry import build_source
-from reportd.adapters.template_check import validate_templates
 from reportd.config import Settings, SourceSettings
 from reportd.domain.errors import SourceError
 from reportd.domain.formats import FieldType, Format
 from reportd.domain.models import Field, Template
+from reportd.entrypoints.cli.template_check import validate_templates
 from reportd.generation.pipeline import RunControl, RunSpec, generate
 
 NASTY = ["o'brien", 'say "hi"', "back\\slash", "50% off_", "x'); DROP TABLE people; --", "😀 한"]

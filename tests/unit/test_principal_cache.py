@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from reportd.app.authentication import KeyAuthenticator, PrincipalCache
-from reportd.app.service import hash_key
+from reportd.app.tenants import hash_key
 from reportd.domain.errors import AuthenticationFailed
 from reportd.domain.models import ApiKey, Principal, Report, Tenant
 

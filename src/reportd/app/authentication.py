@@ -13,7 +13,7 @@ never remembered, so a new key works at once.
 from __future__ import annotations
 
 from reportd.app.ports import AsyncReads
-from reportd.app.service import hash_key
+from reportd.app.tenants import hash_key
 from reportd.domain.errors import AuthenticationFailed
 from reportd.domain.models import Principal
 

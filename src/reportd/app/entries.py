@@ -13,14 +13,13 @@ import binascii
 import json
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
+from reportd.app.downloads import Downloads
+from reportd.app.reports import Reports
 from reportd.domain.errors import ReportNotReady, ValidationError
 from reportd.domain.models import Principal, Report
 from reportd.domain.states import FINAL_STATES, ReportState
-
-if TYPE_CHECKING:
-    from reportd.app.service import ReportService
 
 __all__ = ["EntriesPage", "ReportEntries", "decode_cursor", "encode_cursor"]
 
@@ -54,31 +53,32 @@ def decode_cursor(cursor: str | None) -> int:
 
 
 class ReportEntries:
-    """Composed by the callers that need it over ``ReportService``."""
+    """Over the reports and downloads use cases."""
 
-    def __init__(self, service: ReportService) -> None:
-        self._service = service
+    def __init__(self, *, reports: Reports, downloads: Downloads) -> None:
+        self._reports = reports
+        self._downloads = downloads
 
     def wait(self, principal: Principal, report_id: str, timeout: float) -> Report:
         """The report once final, or as it is after ``timeout`` seconds (``sync``)."""
         deadline = time.monotonic() + timeout
-        report = self._service.get_report(principal, report_id)
+        report = self._reports.get(principal, report_id)
         while report.state not in FINAL_STATES and time.monotonic() < deadline:
             time.sleep(POLL)
-            report = self._service.get_report(principal, report_id)
+            report = self._reports.get(principal, report_id)
         return report
 
     def page(self, principal: Principal, report_id: str, offset: int, limit: int) -> EntriesPage:
-        report = self._service.get_report(principal, report_id)
+        report = self._reports.get(principal, report_id)
         if report.state is not ReportState.FINISHED:
             raise ReportNotReady(f"the report is {report.state}, not FINISHED")
-        download = self._service.open_download(principal, report_id, "json")
+        download = self._downloads.open_download(principal, report_id, "json")
         if download.artifact.size > MAX_ENTRIES_BYTES:
             raise ValidationError(
                 "the report is too large to deliver as entries; ask for a file",
                 details={"target": "deliverAs"},
             )
-        rows: list[dict[str, Any]] = json.loads(b"".join(self._service.iter_file(download)))
+        rows: list[dict[str, Any]] = json.loads(b"".join(download.open()))
         chunk = rows[offset : offset + limit]
         after = offset + len(chunk)
         return EntriesPage(

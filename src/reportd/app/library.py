@@ -17,20 +17,25 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
-from reportd.app.search import ReportSearchQuery
+from reportd.app.access import require, require_feature
+from reportd.app.catalog import Catalog
+from reportd.app.downloads import Download, Downloads
+from reportd.app.schedules import Schedules
+from reportd.app.search import ReportSearch, ReportSearchQuery
 from reportd.domain.errors import ReportNotFound
 from reportd.domain.filters import And, Comparison, Expr, InList, Literal, Op, Present
 from reportd.domain.filters import format_filter as filter_text
 from reportd.domain.models import Feature, Principal, Report, Schedule, Scope, Template
 from reportd.domain.naming import artifact_filename
+from reportd.domain.paging import MAX_PAGE
 from reportd.domain.states import ReportState
 
 if TYPE_CHECKING:
-    from reportd.app.service import Download, ReportService
+    from reportd.app.ports import ReportRepository, ScheduleRepository
 
 __all__ = ["Cadence", "HistoryEntry", "HistoryPage", "HistoryQuery", "ReportLibrary", "cadence"]
 
-_PAGE: Final = 1000  # schedules are read a page at a time when the history needs them all
+_PAGE: Final = MAX_PAGE  # schedules are read a page at a time when the history needs them all
 
 
 class Cadence(StrEnum):
@@ -85,25 +90,40 @@ class HistoryQuery:
 class HistoryPage:
     entries: list[HistoryEntry]
     total: int
+    template_names: dict[str, str] = dataclasses.field(default_factory=dict)  # id -> name
 
 
 class ReportLibrary:
-    """Composed by ``ReportService`` as ``report_library``."""
+    """Over the schedules, search and downloads use cases and the reports and schedules ports."""
 
-    def __init__(self, service: ReportService) -> None:
-        self._service = service
+    def __init__(
+        self,
+        *,
+        schedules: Schedules,
+        search: ReportSearch,
+        downloads: Downloads,
+        reports: ReportRepository,
+        definitions: ScheduleRepository,
+        catalog: Catalog,
+    ) -> None:
+        self._catalog = catalog
+        self._definitions_port = definitions
+        self._schedules = schedules
+        self._search = search
+        self._downloads = downloads
+        self._reports = reports
 
     def _allow(self, principal: Principal, scope: Scope) -> None:
         # The account-level switch first: without it nothing of the library answers.
-        self._service.require_feature(principal, Feature.CUSTOM_REPORTS)
-        self._service.require(principal, scope)
+        require_feature(principal, Feature.CUSTOM_REPORTS)
+        require(principal, scope)
 
     def create(self, principal: Principal, definition: Schedule, *, run_now: bool) -> Schedule:
         """Save a definition; ``run_now`` also starts its first run (an on-demand report)."""
         self._allow(principal, Scope.SCHEDULES_WRITE)
-        saved = self._service.schedules.create(principal, definition)
+        saved = self._schedules.create(principal, definition)
         if run_now:
-            self._service.schedules.run_now(principal, saved.id)
+            self._schedules.run_now(principal, saved.id)
         return saved
 
     def replace(
@@ -111,33 +131,33 @@ class ReportLibrary:
     ) -> Schedule:
         """Overwrite a definition; changes apply to later runs only."""
         self._allow(principal, Scope.SCHEDULES_WRITE)
-        saved = self._service.schedules.replace(principal, schedule_id, definition)
+        saved = self._schedules.replace(principal, schedule_id, definition)
         if run_now:
-            self._service.schedules.run_now(principal, saved.id)
+            self._schedules.run_now(principal, saved.id)
         return saved
 
     def details(self, principal: Principal, schedule_id: str) -> Schedule:
         """One saved definition (``ScheduleNotFound`` if unknown or another tenant's)."""
         self._allow(principal, Scope.REPORTS_READ)
-        return self._service.store.schedules.get(schedule_id, principal.tenant_id)
+        return self._definitions_port.get(schedule_id, principal.tenant_id)
 
     def delete(self, principal: Principal, schedule_id: str) -> None:
         """Remove a definition: no more runs; its past runs and their files stay listed."""
         self._allow(principal, Scope.SCHEDULES_WRITE)
-        self._service.schedules.delete(principal, schedule_id)
+        self._schedules.delete(principal, schedule_id)
 
     def report_types(self, principal: Principal) -> builtins.list[Template]:
         """What a definition can be made of: every template the tenant can use."""
         self._allow(principal, Scope.REPORTS_READ)
-        return sorted(self._service.templates.values(), key=lambda t: t.id)
+        return sorted(self._catalog.templates.values(), key=lambda t: t.id)
 
     def report_type(self, principal: Principal, template_id: str) -> Template:
         self._allow(principal, Scope.REPORTS_READ)
-        return self._service.template(template_id)
+        return self._catalog.template(template_id)
 
     def run(self, principal: Principal, schedule_id: str) -> Report:
         self._allow(principal, Scope.SCHEDULES_WRITE)
-        return self._service.schedules.run_now(principal, schedule_id)
+        return self._schedules.run_now(principal, schedule_id)
 
     def open_run(
         self,
@@ -155,11 +175,11 @@ class ReportLibrary:
         or another definition's is ``ReportNotFound``.
         """
         self._allow(principal, Scope.REPORTS_READ)
-        self._service.store.schedules.get(schedule_id, principal.tenant_id)
-        run = self._service.store.reports.get(run_id, principal.tenant_id)
+        self._definitions_port.get(schedule_id, principal.tenant_id)
+        run = self._reports.get(run_id, principal.tenant_id)
         if run.schedule_id != schedule_id:
             raise ReportNotFound(f"report {run_id!r} is not a run of {schedule_id!r}")
-        download = self._service.open_download(principal, run_id, fmt, part)
+        download = self._downloads.open_download(principal, run_id, fmt, part)
         artifact = download.artifact
         extension = artifact.packaging.wrap_extension(artifact.format.extension)
         day = (on or datetime.now(UTC)).date()
@@ -176,10 +196,11 @@ class ReportLibrary:
         by_id = {s.id: s for s in definitions}
         entries = [HistoryEntry(schedule=s, run=None) for s in shown]
         entries += [HistoryEntry(schedule=by_id.get(r.schedule_id or ""), run=r) for r in runs]
-        return HistoryPage(entries=entries, total=len(waiting) + total_runs)
+        names = {t.id: t.name for t in self._catalog.templates.values()}
+        return HistoryPage(entries=entries, total=len(waiting) + total_runs, template_names=names)
 
     def _definitions(self, tenant_id: str) -> builtins.list[Schedule]:
-        store = self._service.store.schedules
+        store = self._definitions_port
         found, total = store.list(tenant_id, limit=_PAGE, offset=0)
         while len(found) < total:
             more, _ = store.list(tenant_id, limit=_PAGE, offset=len(found))
@@ -206,7 +227,7 @@ class ReportLibrary:
             limit=max(room, 1),
             count_only=room <= 0,
         )
-        page = self._service.report_search.search(principal, search)
+        page = self._search.search(principal, search)
         return page.results, page.total_count
 
 

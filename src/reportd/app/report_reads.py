@@ -1,13 +1,13 @@
 """``get_report`` for the polling route, awaited on the event loop over ``AsyncReads``.
 
-The same rule as ``ReportService.get_report`` (the ``reports:read`` scope, the caller's
+The same rule as ``Reports.get`` (the ``reports:read`` scope, the caller's
 tenant only), over the async port: one statement, no thread hop.
 """
 
 from __future__ import annotations
 
+from reportd.app.access import require
 from reportd.app.ports import AsyncReads
-from reportd.app.service import ReportService
 from reportd.domain.models import Principal, Report, Scope
 
 
@@ -16,5 +16,5 @@ class ReportReads:
         self.reads = reads
 
     async def get_report(self, principal: Principal, report_id: str) -> Report:
-        ReportService.require(principal, Scope.REPORTS_READ)
+        require(principal, Scope.REPORTS_READ)
         return await self.reads.get_report(report_id, principal.tenant_id)

@@ -1,7 +1,7 @@
 """Schedules: saved report definitions, run on demand or on a cron calendar in a time zone.
 
 Every process that runs workers also fires schedules; the store makes each firing happen
-once however many do (see ``store/schedules.py``). After downtime a schedule fires once for
+once however many do (``reportd.adapters.db.schedules``). After downtime a schedule fires once for
 the most recent missed time, not once per missed time.
 """
 
@@ -18,16 +18,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
+from reportd.app.access import require
+from reportd.app.catalog import Catalog
+from reportd.app.events import Events
+from reportd.app.reports import Reports
 from reportd.domain import relative_dates
 from reportd.domain.errors import ReportdError, ValidationError
 from reportd.domain.formats import Format
 from reportd.domain.listing import ReportPage
 from reportd.domain.models import Principal, Report, ReportRequest, Schedule, Scope
+from reportd.domain.paging import check_page
 from reportd.domain.relative_dates import is_relative
 
 if TYPE_CHECKING:
     from reportd.app.ports import ScheduleRepository
-    from reportd.app.service import ReportService
 
 log = logging.getLogger("reportd.scheduler")
 
@@ -71,13 +75,24 @@ class ScheduleChanges:
     clear_cron: bool = False
 
 
-class ScheduleService:
-    def __init__(self, service: ReportService, store: ScheduleRepository) -> None:
-        self.service = service
-        self.store = store
+class Schedules:
+    """The schedules use case: the schedules port, and the reports use case to make runs."""
+
+    def __init__(
+        self,
+        *,
+        schedules: ScheduleRepository,
+        reports: Reports,
+        catalog: Catalog,
+        events: Events,
+    ) -> None:
+        self.store = schedules
+        self._reports = reports
+        self._catalog = catalog
+        self._events = events
 
     def create(self, principal: Principal, schedule: Schedule) -> Schedule:
-        self.service.require(principal, Scope.SCHEDULES_WRITE)
+        require(principal, Scope.SCHEDULES_WRITE)
         checked = self._checked(
             schedule.evolve(
                 id=str(uuid.uuid4()),
@@ -93,7 +108,7 @@ class ScheduleService:
         if schedule.cron is not None:
             check_cron(schedule.cron)
         zone(schedule.timezone)
-        report = self.service.validate_request(schedule.tenant_id, self._request(schedule))
+        report = self._reports.validate(schedule.tenant_id, self._request(schedule))
         # Kept as written where it is a relative date, so each firing takes its own day.
         options = {
             name: schedule.options[name] if is_relative(schedule.options.get(name)) else value
@@ -105,7 +120,7 @@ class ScheduleService:
         """The schedule's request, its relative dates taken on the day of ``at`` in its zone."""
         request = schedule.request()
         today = (at or datetime.now(UTC)).astimezone(zone(schedule.timezone)).date()
-        template = self.service.template(schedule.template_id)
+        template = self._catalog.template(schedule.template_id)
         options = relative_dates.evaluate(template.parameters, request.options, today)
         return replace(request, options=options)
 
@@ -116,19 +131,18 @@ class ScheduleService:
         return schedule.evolve(next_fire_at=next_fire(schedule.cron, schedule.timezone, now))
 
     def get(self, principal: Principal, schedule_id: str) -> Schedule:
-        self.service.require(principal, Scope.SCHEDULES_READ)
+        require(principal, Scope.SCHEDULES_READ)
         return self.store.get(schedule_id, principal.tenant_id)
 
     def list(
         self, principal: Principal, *, limit: int = 50, offset: int = 0
     ) -> tuple[list[Schedule], int]:
-        self.service.require(principal, Scope.SCHEDULES_READ)
-        if not 1 <= limit <= 1000 or offset < 0:
-            raise ValidationError("limit must be 1 to 1000 and offset not negative")
+        require(principal, Scope.SCHEDULES_READ)
+        check_page(limit, offset)
         return self.store.list(principal.tenant_id, limit=limit, offset=offset)
 
     def update(self, principal: Principal, schedule_id: str, changes: ScheduleChanges) -> Schedule:
-        self.service.require(principal, Scope.SCHEDULES_WRITE)
+        require(principal, Scope.SCHEDULES_WRITE)
         current = self.store.get(schedule_id, principal.tenant_id)
         updated = current.evolve(
             name=changes.name if changes.name is not None else current.name,
@@ -146,7 +160,7 @@ class ScheduleService:
 
     def replace(self, principal: Principal, schedule_id: str, definition: Schedule) -> Schedule:
         """The whole definition overwritten (a PUT), keeping identity, owner and history."""
-        self.service.require(principal, Scope.SCHEDULES_WRITE)
+        require(principal, Scope.SCHEDULES_WRITE)
         current = self.store.get(schedule_id, principal.tenant_id)
         replaced = definition.evolve(
             id=current.id,
@@ -159,20 +173,20 @@ class ScheduleService:
         return self.store.update(self._timed(self._checked(replaced), datetime.now(UTC)))
 
     def delete(self, principal: Principal, schedule_id: str) -> None:
-        self.service.require(principal, Scope.SCHEDULES_WRITE)
+        require(principal, Scope.SCHEDULES_WRITE)
         self.store.delete(schedule_id, principal.tenant_id)
 
     def run_now(self, principal: Principal, schedule_id: str) -> Report:
         """One report from the schedule's definition, now, whatever its calendar says."""
-        self.service.require(principal, Scope.SCHEDULES_WRITE)
+        require(principal, Scope.SCHEDULES_WRITE)
         schedule = self.store.get(schedule_id, principal.tenant_id)
         report = self.report_for(schedule)
         made = report.evolve(created_by=principal.name, created_by_id=principal.key_id)
-        return self.service.store.reports.insert(made)
+        return self._reports.enqueue(made)
 
     def report_for(self, schedule: Schedule, fired_at: datetime | None = None) -> Report:
         request = self._request(schedule, fired_at)
-        report = self.service.validate_request(schedule.tenant_id, request)
+        report = self._reports.validate(schedule.tenant_id, request)
         return report.evolve(
             created_by=schedule.created_by,
             created_by_id=schedule.created_by_id,
@@ -184,9 +198,7 @@ class ScheduleService:
     ) -> ReportPage:
         """The reports the schedule made, newest first."""
         self.get(principal, schedule_id)
-        return self.service.list_reports(
-            principal, schedule_id=schedule_id, limit=limit, cursor=cursor
-        )
+        return self._reports.list(principal, schedule_id=schedule_id, limit=limit, cursor=cursor)
 
     def fire_due(self, now: datetime | None = None) -> builtins.list[str]:
         """Fire every due schedule once; returns the ids of the reports made."""
@@ -196,6 +208,8 @@ class ScheduleService:
             report_id = self._fire(schedule, now)
             if report_id is not None:
                 made.append(report_id)
+        if made:
+            self._events.work_queued.emit()
         return made
 
     def _fire(self, schedule: Schedule, now: datetime) -> str | None:

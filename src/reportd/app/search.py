@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
+from reportd.app.access import require
 from reportd.domain.errors import ValidationError
 from reportd.domain.filters import (
     And,
@@ -41,10 +42,10 @@ from reportd.domain.filters import (
 from reportd.domain.formats import FieldType
 from reportd.domain.listing import REPORT_FIELDS, ReportPage, ReportSelection
 from reportd.domain.models import Principal, Scope
-from reportd.domain.states import ReportState
+from reportd.domain.paging import MAX_PAGE, check_page
 
 if TYPE_CHECKING:
-    from reportd.app.service import ReportService
+    from reportd.app.ports import ReportSearchRepository
 
 __all__ = [
     "KEYWORD_FIELDS",
@@ -58,7 +59,7 @@ __all__ = [
     "select_fields",
 ]
 
-MAX_LIMIT: Final = 1000
+MAX_LIMIT: Final = MAX_PAGE
 
 
 # What a keyword is looked for in (SpaceONE's keyword search), any of them.
@@ -108,15 +109,14 @@ def select_fields(record: Mapping[str, Any], only: Sequence[str]) -> dict[str, A
 
 
 class ReportSearch:
-    """The report search use case; composed by ``ReportService`` as ``report_search``."""
+    """The report search use case, over the search port alone."""
 
-    def __init__(self, service: ReportService) -> None:
-        self._service = service
-        self._store = service.store.search
+    def __init__(self, search: ReportSearchRepository) -> None:
+        self._search = search
 
     def search(self, principal: Principal, query: ReportSearchQuery) -> ReportPage:
-        self._service.require(principal, Scope.REPORTS_READ)
-        _check_page(query)
+        require(principal, Scope.REPORTS_READ)
+        check_page(query.limit, query.offset)
         order = _order(query.sort)
         if query.cursor and order:
             raise ValidationError("a cursor pages the default order only (newest first)")
@@ -129,35 +129,7 @@ class ReportSearch:
             cursor=query.cursor,
             count_only=query.count_only,
         )
-        return self._store.search(selection)
-
-    def list_reports(
-        self,
-        principal: Principal,
-        *,
-        filter: str,
-        state: str | None = None,
-        template_id: str | None = None,
-        schedule_id: str | None = None,
-        created_by: str | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> ReportPage:
-        """The native listing (``ReportService.list_reports``) narrowed by a filter text."""
-        if state is not None and state not in ReportState.__members__:
-            raise ValidationError(f"state must be one of {list(ReportState.__members__)}")
-        conditions = equalities(
-            state=state, template_id=template_id, schedule_id=schedule_id, created_by=created_by
-        )
-        query = ReportSearchQuery(conditions=conditions, filter=filter, limit=limit, cursor=cursor)
-        return self.search(principal, query)
-
-
-def _check_page(query: ReportSearchQuery) -> None:
-    if not 1 <= query.limit <= MAX_LIMIT:
-        raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}")
-    if query.offset < 0:
-        raise ValidationError("the page must not start before the first report")
+        return self._search.search(selection)
 
 
 def _order(sort: Sequence[tuple[str, bool]]) -> tuple[tuple[str, bool], ...]:

@@ -2,8 +2,7 @@
 
 Spectra Analyze makes one PDF per sample and names the sample by its MD5, SHA1 or SHA256.
 A template opts in with ``subject: {keys: {md5: <column>, sha1: <column>, sha256: <column>}}``;
-this collaborator of :class:`~reportd.app.service.ReportService` owns the rules every caller of
-such reports needs, so no router holds them:
+this use case owns the rules every caller of such reports needs, so no router holds them:
 
 - a key is a hash told apart by its length (32, 40 or 64 hex digits); anything else is
   :class:`MalformedSubjectKey`; hex case does not matter (keys are kept lowercase, and the
@@ -25,47 +24,38 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
-from reportd.adapters.template_files import resolve_options
-from reportd.domain.errors import NotFound, ValidationError
+from reportd.app.access import require
+from reportd.app.catalog import Catalog
+from reportd.app.downloads import Download, Downloads
+from reportd.app.options import resolve_options
+from reportd.app.reports import Reports
+from reportd.domain.errors import (
+    MalformedSubjectKey,
+    NoSubjectReport,
+    SubjectNotFound,
+    ValidationError,
+)
 from reportd.domain.filters import format_literal
 from reportd.domain.models import Principal, Report, ReportRequest, Scope, Template
 from reportd.domain.query import build_report_query
 from reportd.domain.states import ReportState
 
 if TYPE_CHECKING:
-    from reportd.app.service import Download, ReportService
+    from reportd.app.ports import ReportRepository, SubjectRepository
 
 __all__ = [
     "MalformedSubjectKey",
     "NoSubjectReport",
     "SubjectKey",
     "SubjectNotFound",
-    "SubjectService",
     "SubjectState",
     "SubjectStatus",
+    "Subjects",
     "parse_hash",
 ]
 
 HASH_KINDS: Final = {32: "md5", 40: "sha1", 64: "sha256"}
 _HEX: Final = re.compile(r"[0-9a-fA-F]+")
-
-
-class MalformedSubjectKey(NotFound):
-    """The key is not an MD5, SHA1 or SHA256 hash."""
-
-    code = "malformed_subject_key"
-
-
-class SubjectNotFound(NotFound):
-    """No row of the template has this key."""
-
-    code = "subject_not_found"
-
-
-class NoSubjectReport(NotFound):
-    """No report about this subject is ready."""
-
-    code = "subject_report_not_found"
 
 
 class SubjectState(StrEnum):
@@ -115,17 +105,32 @@ def subject_state(report: Report | None, now: datetime) -> SubjectState:
     return SubjectState.FAILED
 
 
-class SubjectService:
-    """Find, make and open per-subject reports; composed once by ReportService."""
+class Subjects:
+    """Find, make and open per-subject reports.
 
-    def __init__(self, service: ReportService) -> None:
-        self.service = service
-        self.index = service.store.subjects
+    Over the subjects port (the newest report per subject), the reports port, the catalog
+    (the template and its source), and the reports and downloads use cases.
+    """
+
+    def __init__(
+        self,
+        *,
+        subjects: SubjectRepository,
+        reports: ReportRepository,
+        catalog: Catalog,
+        create: Reports,
+        downloads: Downloads,
+    ) -> None:
+        self._index = subjects
+        self._reports = reports
+        self._catalog = catalog
+        self._create = create
+        self._downloads = downloads
 
     def resolve(self, principal: Principal, template_id: str, key: str) -> SubjectKey:
         """The subject behind ``key``: a well-formed hash of a row the caller's tenant has."""
-        self.service.require(principal, Scope.REPORTS_READ)
-        template = self.service.template(template_id)
+        require(principal, Scope.REPORTS_READ)
+        template = self._catalog.template(template_id)
         kind, value = parse_hash(key)
         subject = SubjectKey(kind=kind, value=value, column=_key_column(template, kind))
         if not self._row_exists(template, principal.tenant_id, subject):
@@ -155,7 +160,7 @@ class SubjectService:
             subject=subject.value,
             expires_at=now + timedelta(seconds=ttl),
         )
-        return self.service.create_report(principal, request)
+        return self._create.create(principal, request)
 
     def status(self, principal: Principal, template_id: str, key: str) -> SubjectStatus:
         subject = self.resolve(principal, template_id, key)
@@ -172,20 +177,20 @@ class SubjectService:
         found = self.status(principal, template_id, key)
         if found.state is not SubjectState.READY or found.report is None:
             raise NoSubjectReport()
-        return self.service.open_download(principal, found.report.id, fmt)
+        return self._downloads.open_download(principal, found.report.id, fmt)
 
     def _newest(self, principal: Principal, template_id: str, subject: SubjectKey) -> Report | None:
-        report_id = self.index.newest(principal.tenant_id, template_id, subject.value)
+        report_id = self._index.newest(principal.tenant_id, template_id, subject.value)
         if report_id is None:
             return None
-        return self.service.store.reports.get(report_id, principal.tenant_id)
+        return self._reports.get(report_id, principal.tenant_id)
 
     def _row_exists(self, template: Template, tenant_id: str, subject: SubjectKey) -> bool:
         query = build_report_query(
             template.query, [subject.column], template.fields_by_name, subject.filter, ()
         )
         params = {**resolve_options(template, {}), **query.params, "tenant_id": tenant_id}
-        source = self.service.source(template.source)
+        source = self._catalog.source(template.source)
         with source.stream(query.sql, params, batch_size=1) as stream:
             return any(batch.num_rows > 0 for batch in stream)
 

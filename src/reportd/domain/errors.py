@@ -17,6 +17,8 @@ The tree::
     ├── NotFound (404 not_found)
     │   ├── RouteNotFound, ReportNotFound, TemplateNotFound, ArtifactNotFound, TenantNotFound,
     │   │   KeyNotFound, ScheduleNotFound, StorageNotFound, SourceNotFound
+    │   └── per-subject reports: MalformedSubjectKey (malformed_subject_key),
+    │       SubjectNotFound (subject_not_found), NoSubjectReport (subject_report_not_found)
     ├── MethodNotAllowed (405 method_not_allowed)
     ├── Conflict (409 conflict)
     │   ├── ReportNotReady (409 report_not_ready)
@@ -210,6 +212,24 @@ class SourceNotFound(NotFound):
     """No source is configured under that name."""
 
     code = "source_not_found"
+
+
+class MalformedSubjectKey(NotFound):
+    """The key is not an MD5, SHA1 or SHA256 hash."""
+
+    code = "malformed_subject_key"
+
+
+class SubjectNotFound(NotFound):
+    """No row of the template has this key."""
+
+    code = "subject_not_found"
+
+
+class NoSubjectReport(NotFound):
+    """No report about this subject is ready."""
+
+    code = "subject_report_not_found"
 
 
 class MethodNotAllowed(ReportdError):

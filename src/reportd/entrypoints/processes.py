@@ -36,7 +36,7 @@ from reportd.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from reportd.adapters.sources.base import Source
-    from reportd.app.service import ReportService
+    from reportd.bootstrap import App
 
 log = logging.getLogger("reportd.processes")
 
@@ -94,7 +94,7 @@ def worker_process(
     recipe: SettingsRecipe,
     slots: int | None = None,
     index: int = 0,
-    service: ReportService | None = None,
+    service: App | None = None,
 ) -> None:
     """Report worker slots until SIGTERM/SIGINT; SIGHUP reloads templates and sources.
 
@@ -102,7 +102,9 @@ def worker_process(
     ``[worker] metrics_port`` set, worker ``index`` serves its metrics on that port +
     ``index`` (each process is its own Prometheus target).
     """
-    from reportd.bootstrap import build_service, prepare
+    from reportd.bootstrap import build_app
+    from reportd.entrypoints.api.webhook_schemas import report_body
+    from reportd.entrypoints.startup import prepare
     from reportd.entrypoints.worker import Worker
     from reportd.obs.logs import configure_logging
     from reportd.obs.metrics import Metrics
@@ -114,13 +116,14 @@ def worker_process(
     configure_logging()
     settings = recipe.load()
     if service is None:
-        service = build_service(settings)
+        service = build_app(settings)
         prepare(settings, service)
     metrics = Metrics()
     if settings.worker.metrics_port is not None:
         metrics.serve(settings.worker.metrics_port + index, settings.worker.metrics_host)
     running = Worker(
         service,
+        render=report_body,
         concurrency=slots or settings.worker.concurrency,
         poll_interval=settings.worker.poll_interval,
         metrics=metrics,
@@ -139,7 +142,7 @@ def worker_process(
     service.close()
 
 
-def _reload_library(service: ReportService, recipe: SettingsRecipe) -> list[Source]:
+def _reload_library(service: App, recipe: SettingsRecipe) -> list[Source]:
     from reportd.bootstrap import reload_library
 
     return reload_library(service, recipe.load())

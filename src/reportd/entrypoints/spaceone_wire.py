@@ -3,7 +3,7 @@
 SpaceONE serves one API over gRPC and, through grpc-gateway, over REST. reportd does the same:
 ``entrypoints/api/dialects/spaceone.py`` is the REST binding, ``entrypoints/grpc/`` the gRPC
 one. Both turn their request into the models here, call the functions here (each one call of a
-use case: ``create_report``, ``get_report``, ``download_link``, ``report_search``), and turn
+use case: ``reports.create``, ``reports.get``, ``downloads.download_link``, ``search``), and turn
 the resulting ``ReportInfo``-shaped dict or ``SpaceoneFault`` into their own wire. So a rule,
 a field or an error code is written once, whichever door a client came through.
 
@@ -27,7 +27,8 @@ Where the document (seeds/001) is silent, this follows SpaceONE's public convent
   most 1000 reports come back (``total_count`` still counts them all).
 - Timestamps are RFC 3339 in UTC with ``Z``; unset strings are ``""`` (the proto3 default).
 - Formats: CreateReportRequest names none; the report is made in its template's first format
-  (``reportd.app.defaults``). ``storage_path`` is the file's key in its storage once finished.
+  (``Reports.create(default_format=True)``). ``storage_path`` is the file's key in its storage
+  once finished.
   ``storage_info`` has the StorageInfo fields reportd has (``storage_id``, ``name``,
   ``domain_id``): reportd's storages are the operator's, without secrets or types.
 - States map one to one; ``EXPIRED`` (files deleted after retention, which SpaceONE lacks) is
@@ -42,10 +43,9 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from reportd.app.defaults import with_default_formats
 from reportd.app.search import MAX_LIMIT, Condition, ReportSearchQuery, equalities, select_fields
-from reportd.app.service import ReportService
 from reportd.app.tenancy import require_own_tenant
+from reportd.bootstrap import App
 from reportd.domain.errors import (
     AuthenticationFailed,
     Forbidden,
@@ -57,8 +57,8 @@ from reportd.domain.errors import (
 )
 from reportd.domain.models import Principal, Report, ReportRequest
 from reportd.domain.models import ReportError as DomainReportError
+from reportd.domain.paging import MAX_OFFSET
 from reportd.domain.states import ReportState
-from reportd.entrypoints.api.schemas import MAX_OFFSET
 
 __all__ = [
     "MINIMAL_FIELDS",
@@ -181,7 +181,7 @@ class ReportQuery(BaseModel):
 # -- the calls ---------------------------------------------------------------------------------
 
 
-def create(service: ReportService, caller: Principal, body: CreateReportRequest) -> Report:
+def create(core: App, caller: Principal, body: CreateReportRequest) -> Report:
     """``create``: the new report (or a live identical one: ``deduplicated``)."""
     require_own_tenant(caller, body.domain_id)
     asked = ReportRequest(
@@ -191,31 +191,31 @@ def create(service: ReportService, caller: Principal, body: CreateReportRequest)
         options=body.template_options or {},
         storage_id=body.storage_id,
     )
-    return service.create_report(caller, with_default_formats(asked, service.templates))
+    return core.reports.create(caller, asked, default_format=True)
 
 
 def get(
-    service: ReportService, caller: Principal, domain_id: str, report_id: str, only: list[str]
+    core: App, caller: Principal, domain_id: str, report_id: str, only: list[str]
 ) -> dict[str, Any]:
     """``get``: ReportInfo, reduced to ``only`` when given."""
     require_own_tenant(caller, domain_id)
-    return _shown(service.get_report(caller, report_id), only, minimal=False)
+    return _shown(core.reports.get(caller, report_id), only, minimal=False)
 
 
 def get_download_url(
-    service: ReportService, caller: Principal, domain_id: str, report_id: str, base_url: str
+    core: App, caller: Principal, domain_id: str, report_id: str, base_url: str
 ) -> dict[str, Any]:
     """``get_download_url``: ReportDownloadInfo, a signed link under ``base_url``."""
     require_own_tenant(caller, domain_id)
-    link = service.download_link(caller, report_id, None, base_url=base_url)
+    link = core.downloads.download_link(caller, report_id, None, base_url=base_url)
     return {"download_url": link.url}
 
 
-def list_reports(service: ReportService, caller: Principal, asked: ReportQuery) -> dict[str, Any]:
+def list_reports(core: App, caller: Principal, asked: ReportQuery) -> dict[str, Any]:
     """``list``: ReportsInfo."""
     require_own_tenant(caller, asked.domain_id)
     query = asked.query
-    page = service.report_search.search(caller, _search_query(asked))
+    page = core.search.search(caller, _search_query(asked))
     results = [_shown(r, query.only, query.minimal) for r in page.results]
     return {"results": results, "total_count": page.total_count}
 

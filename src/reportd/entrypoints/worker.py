@@ -5,10 +5,11 @@ The same class runs inside ``reportd serve`` (threads beside the API) and as
 zip/hash code release the GIL for the heavy work, so threads are enough on one machine
 and processes on many.
 
-On PostgreSQL idle slots wake on ``LISTEN/NOTIFY`` (``store/listen.py``) and poll only as
-a slow fallback. When the database is away every loop backs off and retries; nothing here
-dies of an outage, and a report whose end could not be recorded is re-run once its lease
-runs out.
+Idle slots wake when this process queues work (the ``work_queued`` event of
+``reportd.app.events``) and, on PostgreSQL, on ``LISTEN/NOTIFY`` from other processes
+(``reportd.adapters.db.listen``); they poll only as a slow fallback. When the database is
+away every loop backs off and retries; nothing here dies of an outage, and a report whose
+end could not be recorded is re-run once its lease runs out.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from reportd.adapters.db.listen import QueueListener, listen_dsn
-from reportd.app.service import ReportService
+from reportd.app.generator import RunControl
+from reportd.bootstrap import App
 from reportd.domain.errors import ReportCanceled, ReportTimedOut, Unavailable
 from reportd.domain.models import Report
-from reportd.generation.pipeline import RunControl
 from reportd.obs.logs import report_logging
 
 if TYPE_CHECKING:
@@ -41,22 +43,26 @@ MAX_ERROR_BACKOFF = 5.0
 class Worker:
     def __init__(
         self,
-        service: ReportService,
+        core: App,
         *,
+        render: Callable[[Report], str],
         concurrency: int = 2,
         poll_interval: float = 0.5,
         worker_id: str | None = None,
         metrics: Metrics | None = None,
         listen: bool = True,
     ) -> None:
-        self.service = service
+        """``render``: a webhook delivery's body (the API's report resource, ``report_body``)."""
+        self.core = core
+        self.runs = core.runs
         self.concurrency = concurrency
         self.poll_interval = poll_interval
         self.metrics = metrics
-        dsn = listen_dsn(service.store.engine.url.render_as_string(hide_password=False))
+        self.render = render
+        dsn = listen_dsn(core.database_url) if core.database_url else None
         self.listener = QueueListener(dsn, self.wake) if listen and dsn else None
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        lease = service.run_options.lease_seconds
+        lease = self.runs.options.lease_seconds
         self.heartbeat_interval = max(0.05, min(0.5, lease / 3))
         self._stopping = threading.Event()
         self._wake = threading.Condition()
@@ -78,25 +84,28 @@ class Worker:
         self._threads.append(reaper)
         if self.listener is not None:
             self.listener.start()
-        if self.service.webhooks is not None:  # every worker process delivers webhooks
-            dispatcher = self.service.webhooks.dispatcher(self.worker_id)
-            if self.metrics is not None:
-                dispatcher.on_failure = self.metrics.webhook_failed
-            hooks = threading.Thread(
-                target=dispatcher.loop, args=(self._stopping,), name="reportd-webhooks", daemon=True
-            )
-            hooks.start()
-            self._threads.append(hooks)
+        self.core.events.work_queued.connect(self.wake)
+        self.core.events.report_canceled.connect(self.cancel_local)
+        dispatcher = self.core.new_dispatcher(self.worker_id, self.render)  # in every worker
+        if self.metrics is not None:
+            dispatcher.on_failure = self.metrics.webhook_failed
+        hooks = threading.Thread(
+            target=dispatcher.loop, args=(self._stopping,), name="reportd-webhooks", daemon=True
+        )
+        hooks.start()
+        self._threads.append(hooks)
         log.info("worker started", extra={"action": "worker_start", "worker": self.worker_id})
 
     def wake(self) -> None:
-        """Tell idle slots there may be work (called when a report is created in-process)."""
+        """Tell idle slots there may be work (a report queued in this process, a NOTIFY)."""
         with self._wake:
             self._wake.notify_all()
 
     def stop(self, drain_seconds: float = 10.0) -> None:
         """Stop claiming; let running reports finish for ``drain_seconds``, hand back the rest."""
         self._stopping.set()
+        self.core.events.work_queued.disconnect(self.wake)
+        self.core.events.report_canceled.disconnect(self.cancel_local)
         self.wake()
         deadline = time.monotonic() + drain_seconds
         while self.running_ids() and time.monotonic() < deadline:
@@ -129,7 +138,7 @@ class Worker:
         failures = 0
         while not self._stopping.is_set():
             try:
-                report = self.service.claim(self.worker_id)
+                report = self.runs.claim(self.worker_id)
                 failures = 0
             except Exception as exc:
                 failures += 1
@@ -153,7 +162,7 @@ class Worker:
             self._run(report)
 
     def _run(self, report: Report) -> None:
-        control = RunControl(deadline=self.service.deadline(report))
+        control = RunControl(deadline=self.runs.deadline(report))
         with self._lock:
             self._running[report.id] = control
         done = threading.Event()  # ends the watchdog at once, not after its next beat
@@ -165,7 +174,7 @@ class Worker:
         log.info("report started", extra={**extra, "attempt": report.attempts})
         started = time.perf_counter()
         try:
-            state = self.service.run_report(report, self.worker_id, control)
+            state = self.runs.run_report(report, self.worker_id, control)
             log.info("report ended", extra={**extra, "action": "end", "state": state.value})
             if self.metrics is not None:
                 took = time.perf_counter() - started
@@ -191,7 +200,7 @@ class Worker:
             if control.deadline is not None and time.time() > control.deadline:
                 control.stop(ReportTimedOut)
             try:
-                beat = self.service.heartbeat(report.id, self.worker_id, control)
+                beat = self.runs.heartbeat(report.id, self.worker_id, control)
             except Exception as exc:  # keep trying: the lease lasts a while
                 _log_failure("heartbeat failed", "heartbeat_error", exc)
             else:
@@ -203,11 +212,11 @@ class Worker:
 
         Each step is safe to run in many processes at once (see the store modules).
         """
-        interval = max(0.5, min(1.0, self.service.run_options.lease_seconds / 2))
+        interval = max(0.5, min(1.0, self.runs.options.lease_seconds / 2))
         steps = (
             ("reap", self._reap),
             ("schedules", self._fire_schedules),
-            ("retention", self.service.expire_due),
+            ("retention", self.runs.expire_due),
         )
         failures = 0
         while not self._stopping.wait(interval + _backoff(failures)):
@@ -222,7 +231,7 @@ class Worker:
                         break  # the next steps would fail the same way
 
     def _reap(self) -> None:
-        result = self.service.reap()
+        result = self.runs.reap()
         expired = len(result.requeued) + len(result.failed) + len(result.canceled)
         if self.metrics is not None and expired:
             self.metrics.lease_expiries.inc(expired)
@@ -230,8 +239,7 @@ class Worker:
             self.wake()
 
     def _fire_schedules(self) -> None:
-        if self.service.schedules.fire_due():
-            self.wake()
+        self.core.schedules.fire_due()  # raises work_queued when it made reports
 
 
 def _backoff(failures: int) -> float:

@@ -4,6 +4,9 @@ The query runs once; each record batch is conformed to the template's types and 
 every writer in turn, so memory stays flat and several formats cost one read.
 Between batches the run is checked for cancel and timeout; a watchdog thread can also
 interrupt a query that is stuck before its first batch.
+
+The records a run exchanges with the app layer (``RunSpec``, ``RunControl``, ``RunResult``,
+``OutputFile``) are defined by its port, ``reportd.app.generator``, and re-exported here.
 """
 
 from __future__ import annotations
@@ -11,19 +14,16 @@ from __future__ import annotations
 import hashlib
 import itertools
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
-from reportd.adapters.sources.base import BatchStream, Source
-from reportd.domain.errors import ReportCanceled, ReportTimedOut
-from reportd.domain.formats import Format, Packaging, ZipEncryption
-from reportd.domain.models import Field, Progress, Template
+from reportd.app.catalog import BatchStream, Source
+from reportd.app.generator import OutputFile, RunControl, RunResult, RunSpec
+from reportd.domain.formats import Format, Packaging
+from reportd.domain.models import Field, Template
 from reportd.domain.naming import artifact_filename
 from reportd.domain.query import build_report_query
 from reportd.generation.formats.base import WriteContext
@@ -31,79 +31,6 @@ from reportd.generation.formats.packaging import package
 from reportd.generation.formats.registry import writer_class
 from reportd.generation.formats.schema import canonical_schema, conform
 from reportd.generation.outputs import FormatOutput, WrittenPart
-
-
-class RunControl:
-    """Shared between the thread generating a report and the thread watching it."""
-
-    def __init__(self, deadline: float | None = None) -> None:
-        self.deadline = deadline
-        self._lock = threading.Lock()
-        self._stream: BatchStream | None = None
-        self._stop: type[ReportCanceled] | type[ReportTimedOut] | None = None
-        self.rows = 0
-        self.total_rows: int | None = None
-        self.hand_back = False  # stopping to give the report back to the queue, not cancel it
-
-    @property
-    def progress(self) -> Progress:
-        return Progress(rows=self.rows, total_rows=self.total_rows)
-
-    def attach(self, stream: BatchStream | None) -> None:
-        with self._lock:
-            self._stream = stream
-
-    def stop(self, reason: type[ReportCanceled] | type[ReportTimedOut]) -> None:
-        """Ask the run to stop; interrupts a running query at once."""
-        with self._lock:
-            if self._stop is None:
-                self._stop = reason
-            stream = self._stream
-        if stream is not None:
-            stream.interrupt()
-
-    @property
-    def stopping(self) -> type[ReportCanceled] | type[ReportTimedOut] | None:
-        return self._stop
-
-    def check(self) -> None:
-        if self.deadline is not None and self._stop is None and time.time() > self.deadline:
-            self.stop(ReportTimedOut)
-        reason = self._stop
-        if reason is not None:
-            raise reason()
-
-
-@dataclass(frozen=True, slots=True)
-class RunSpec:
-    """Everything a run needs to know about what to produce."""
-
-    template: Template
-    tenant_id: str
-    fields: tuple[str, ...]
-    formats: tuple[Format, ...]
-    options: Mapping[str, Any] = field(default_factory=dict)
-    filter: str | None = None
-    order_by: tuple[str, ...] = ()
-    packaging: Packaging = Packaging.NONE
-    zip_password: str | None = None
-    zip_encryption: ZipEncryption = ZipEncryption.AES256
-    report_name: str = ""
-    on: date | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OutputFile:
-    format: Format
-    packaging: Packaging
-    path: Path
-    filename: str
-    mime_type: str
-    rows: int
-    size: int
-    sha256: str
-    part: int | None = None
-    zip_password: str | None = None
 
 
 def selected_fields(template: Template, names: Sequence[str]) -> tuple[Field, ...]:
@@ -151,12 +78,6 @@ def regenerate(
     control.total_rows = parquet.metadata.num_rows
     batches = parquet.iter_batches(batch_size=65_536, columns=list(spec.fields))
     return _write_all(spec, batches, workdir, control, compresslevel, keep=False)
-
-
-@dataclass(frozen=True, slots=True)
-class RunResult:
-    files: list[OutputFile]
-    kept_data: Path | None = None  # the rows as zstd Parquet, when the template keeps them
 
 
 def _write_all(

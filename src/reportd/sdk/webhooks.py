@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reportd.app.webhooks import verify as _verify_signature
 from reportd.domain.errors import ValidationError
+from reportd.domain.webhook_signatures import verify as _verify_signature
 
 
 def verify_webhook(

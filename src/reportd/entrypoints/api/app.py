@@ -11,8 +11,7 @@ from fastapi import FastAPI
 from reportd import __version__
 from reportd.app.authentication import KeyAuthenticator
 from reportd.app.report_reads import ReportReads
-from reportd.app.service import ReportService
-from reportd.bootstrap import build_async_reads, build_service, prepare
+from reportd.bootstrap import App, build_app, build_async_reads
 from reportd.config import Settings, metrics_address
 from reportd.entrypoints.api.console import router as console_router
 from reportd.entrypoints.api.dialects import include_dialects
@@ -31,6 +30,8 @@ from reportd.entrypoints.api.routes import (
     templates,
     webhooks,
 )
+from reportd.entrypoints.api.webhook_schemas import report_body
+from reportd.entrypoints.startup import prepare
 from reportd.entrypoints.worker import Worker
 from reportd.obs.metrics import Metrics
 
@@ -38,7 +39,7 @@ from reportd.obs.metrics import Metrics
 def create_app(
     settings: Settings,
     *,
-    service: ReportService | None = None,
+    core: App | None = None,
     workers: int | None = None,
     reloader: Callable[[], Settings] | None = None,
     process_index: int = 0,
@@ -48,17 +49,19 @@ def create_app(
     ``reloader``: how to re-read the settings on SIGHUP (templates and sources are reloaded in
     place, see ``reloading``); None takes no signal. ``process_index``: this HTTP process's
     number under ``reportd serve --http-processes`` (its ``metrics_listen`` port offset).
+    The workers of this process listen to the use cases' events (``reportd.app.events``): a
+    report queued wakes them, a report canceled stops it at once if one of them runs it.
     """
-    service = service or build_service(settings)
+    core = core or build_app(settings)
     slots = settings.worker.concurrency if workers is None else workers
     metrics = Metrics()
-    metrics.watch_queue(service.store.queue)
-    reload = Reloader(service, reloader) if reloader is not None else None
-    reads = build_async_reads(service, settings)
+    metrics.watch_queue(core.store.queue)
+    reload = Reloader(core, reloader) if reloader is not None else None
+    reads = build_async_reads(core, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        prepare(settings, service)
+        prepare(settings, core)
         if reads is not None:  # after prepare: the tables exist
             await reads.open()
             app.state.keys = KeyAuthenticator(reads)
@@ -71,20 +74,19 @@ def create_app(
         worker = None
         if slots > 0:
             worker = Worker(
-                service,
+                core,
+                render=report_body,
                 concurrency=slots,
                 poll_interval=settings.worker.poll_interval,
                 metrics=metrics,
             )
-            app.state.notify_created = worker.wake
-            app.state.notify_canceled = worker.cancel_local
             worker.start()
-        door = _start_grpc(settings, service, app)
+        door = _start_grpc(settings, core, app)
         try:
             yield
         finally:
             if door is not None:
-                door.stop()  # before the service closes: open calls still need it
+                door.stop()  # before the core closes: open calls still need it
             if worker is not None:
                 worker.stop()
             if reload is not None:
@@ -92,7 +94,7 @@ def create_app(
                 reload.close()
             if reads is not None:
                 await reads.close()
-            service.close()
+            core.close()
 
     app = FastAPI(
         title="reportd",
@@ -100,18 +102,16 @@ def create_app(
         description="Self-hosted, multi-tenant, asynchronous report service.",
         lifespan=lifespan,
     )
-    app.state.service = service
+    app.state.core = core
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.reloader = reload
     app.state.keys = None  # set once the async reads are open (lifespan)
     app.state.report_reads = None
-    app.state.notify_created = lambda: None
-    app.state.notify_canceled = lambda _report_id: None
     install_error_handlers(app)
     app.add_middleware(RateLimitHeadersMiddleware)
-    if service.idempotency is not None:  # outermost: a replay skips the whole app
-        app.add_middleware(IdempotencyMiddleware, store=service.idempotency)
+    if core.idempotency is not None:  # outermost: a replay skips the whole app
+        app.add_middleware(IdempotencyMiddleware, store=core.idempotency)
     for router in (
         reports.router,
         schedules.router,
@@ -129,14 +129,12 @@ def create_app(
     return app
 
 
-def _start_grpc(settings: Settings, service: ReportService, app: FastAPI) -> Any:
+def _start_grpc(settings: Settings, core: App, app: FastAPI) -> Any:
     """The SpaceONE gRPC door beside HTTP when ``[grpc] listen`` is set (grpcio loaded then)."""
     app.state.grpc = None
     if settings.grpc.listen is None:
         return None
     from reportd.entrypoints.grpc.server import start_grpc
 
-    app.state.grpc = start_grpc(
-        settings, service, notify_created=lambda: app.state.notify_created()
-    )
+    app.state.grpc = start_grpc(settings, core)
     return app.state.grpc

@@ -3,7 +3,7 @@
 API keys are resolved on the event loop by ``reportd.app.authentication.KeyAuthenticator``
 (one statement, remembered until the store's auth version moves: a revocation in any process
 takes effect in every process at once). Access tokens are checked on every use, in a thread,
-through the service: revoking a client acts at once too.
+through the tenants use case: revoking a client acts at once too.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
 from reportd.app.authentication import KeyAuthenticator
-from reportd.app.service import ReportService
 from reportd.app.tokens import looks_like_token
+from reportd.bootstrap import App
 from reportd.domain.models import Principal
 from reportd.entrypoints.api.ratelimit import enforce
 
@@ -37,8 +37,9 @@ def key_from_headers(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
-def service_of(request: Request) -> ReportService:
-    return request.app.state.service  # type: ignore[no-any-return]
+def core_of(request: Request) -> App:
+    """The composed use cases of this API process (``reportd.bootstrap.App``)."""
+    return request.app.state.core  # type: ignore[no-any-return]
 
 
 async def principal(request: Request) -> Principal:
@@ -47,13 +48,13 @@ async def principal(request: Request) -> Principal:
     Limits are counted here, where the caller is known, so every authenticated route of every
     router is limited and nothing else is (signed links, health); GET counts as a read.
     """
-    service = service_of(request)
+    core = core_of(request)
     secret = key_from_headers(request)
     keys: KeyAuthenticator | None = getattr(request.app.state, "keys", None)
     if keys is not None and not (secret and looks_like_token(secret)):
         caller = await keys.authenticate(secret)
     else:  # an access token, or an app without async reads (an in-memory store)
-        caller = await run_in_threadpool(service.authenticate, secret)
-    if service.rate_limiter is not None:  # the counters live in the database
-        await run_in_threadpool(enforce, request, service.rate_limiter, caller)
+        caller = await run_in_threadpool(core.tenants.authenticate, secret)
+    if core.rate_limiter is not None:  # the counters live in the database
+        await run_in_threadpool(enforce, request, core.rate_limiter, caller)
     return caller

@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
 from reportd.adapters.storage.base import content_disposition
-from reportd.app.service import Download, ReportService
+from reportd.app.downloads import Download
 from reportd.domain.errors import RangeNotSatisfiable
 from reportd.entrypoints.api.errors import render
 
@@ -35,7 +35,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-def stream_download(service: ReportService, download: Download, request: Request) -> Response:
+def stream_download(download: Download, request: Request) -> Response:
     artifact = download.artifact
     etag = f'"{artifact.sha256}"'
     headers = {
@@ -58,10 +58,10 @@ def stream_download(service: ReportService, download: Download, request: Request
         return response
     if span is None:
         headers["Content-Length"] = str(artifact.size)
-        body = service.iter_file(download)
+        body = download.open()
         return StreamingResponse(body, media_type=artifact.mime_type, headers=headers)
     start, end = span
     headers["Content-Range"] = f"bytes {start}-{end}/{artifact.size}"
     headers["Content-Length"] = str(end - start + 1)
-    body = service.iter_file(download, start, end)
+    body = download.open(start, end)
     return StreamingResponse(body, status_code=206, media_type=artifact.mime_type, headers=headers)

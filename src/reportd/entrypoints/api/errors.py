@@ -1,7 +1,8 @@
 """The one place where domain errors become the native error body.
 
 ``{"error": {"code": ..., "message": ..., "details": ...}}`` with the error's status.
-Dialects install their own handlers for their own routes (see ``dialects/``).
+Dialects install their own handlers for their own routes (see ``dialects/``); every renderer,
+native or dialect, takes its headers from ``error_headers`` (when to retry, how to authenticate).
 """
 
 from __future__ import annotations
@@ -11,39 +12,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from reportd.domain.errors import (
-    MethodNotAllowed,
-    RateLimited,
-    ReportdError,
-    RouteNotFound,
-    Unavailable,
-)
+from reportd.domain.errors import MethodNotAllowed, ReportdError, RouteNotFound
+from reportd.entrypoints.api.problems import error_headers, error_response
 
 log = logging.getLogger("reportd.entrypoints.api")
-UNAVAILABLE_RETRY_AFTER = 5  # seconds a client should wait while a dependency is away
-
-
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "message": message}
-    if details is not None:
-        body["details"] = details
-    return {"error": body}
-
-
-def error_response(exc: ReportdError) -> JSONResponse:
-    headers = {}
-    if isinstance(exc, RateLimited):
-        headers["Retry-After"] = str(exc.retry_after)
-    elif isinstance(exc, Unavailable):
-        headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
-    if exc.status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
-    return JSONResponse(
-        error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=headers
-    )
 
 
 def render(request: Request, exc: ReportdError) -> Response:
@@ -54,10 +29,8 @@ def render(request: Request, exc: ReportdError) -> Response:
     if response is None:
         return error_response(exc)
     # Whatever the body, a client told to wait is told how long (RFC 9110 Retry-After).
-    if isinstance(exc, RateLimited):
-        response.headers.setdefault("Retry-After", str(exc.retry_after))
-    elif isinstance(exc, Unavailable):
-        response.headers.setdefault("Retry-After", str(UNAVAILABLE_RETRY_AFTER))
+    for name, value in error_headers(exc, response.status_code).items():
+        response.headers.setdefault(name, value)
     return response
 
 
@@ -65,13 +38,11 @@ def _dialect_response(request: Request, exc: ReportdError) -> Response | None:
     handler = getattr(request.state, "error_handler", None)
     if handler is not None:
         return handler(exc)  # type: ignore[no-any-return]
-    table = getattr(request.app.state, "dialect_prefixes", None)
-    if table:
-        from reportd.entrypoints.api.dialects.routing import renderer_for
-
-        found = renderer_for(table, request.url.path)
-        if found is not None:
-            return found(request, exc)
+    # (pattern, renderer) pairs the dialects registered (``dialects.routing.register_prefixes``);
+    # read here without importing the dialects, which import this module's neighbours.
+    for pattern, render_error in getattr(request.app.state, "dialect_prefixes", None) or ():
+        if pattern.match(request.url.path):
+            return render_error(request, exc)  # type: ignore[no-any-return]
     return None
 
 

@@ -16,8 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from reportd.adapters.sources.base import Source
-from reportd.app.service import ReportService
-from reportd.bootstrap import reload_library
+from reportd.bootstrap import App, reload_library
 from reportd.config import Settings
 
 log = logging.getLogger("reportd.reload")
@@ -26,7 +25,7 @@ log = logging.getLogger("reportd.reload")
 class Reloader:
     """Owns this process's SIGHUP handler while the app runs."""
 
-    def __init__(self, service: ReportService, load: Callable[[], Settings]) -> None:
+    def __init__(self, service: App, load: Callable[[], Settings]) -> None:
         self.service = service
         self.load = load
         self.retired: list[Source] = []

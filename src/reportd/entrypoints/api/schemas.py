@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reportd.domain import paging
 from reportd.domain.formats import Format
 from reportd.domain.models import Artifact, ReportRequest, Template
 from reportd.domain.models import Report as DomainReport
@@ -233,8 +234,7 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-# The largest list offset: beyond it an int overflows SQLite's INTEGER (a 500, not a 400).
-MAX_OFFSET = 2**31 - 1
+MAX_OFFSET = paging.MAX_OFFSET  # the page rule is the domain's (reportd.domain.paging)
 
 # What a download route declares: every artifact media type (a packaging wraps it in zip/gzip).
 _ARTIFACT_TYPES = sorted({f.mime_type for f in Format} | {"application/zip", "application/gzip"})

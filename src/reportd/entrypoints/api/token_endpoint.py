@@ -19,7 +19,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from reportd.domain.errors import OAuthError, ReportdError
-from reportd.entrypoints.api.auth import service_of
+from reportd.entrypoints.api.auth import core_of
+from reportd.entrypoints.api.problems import error_headers
 
 __all__ = ["basic_credentials", "oauth_error_response", "read_form", "serve_token"]
 
@@ -65,9 +66,7 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
 
 
 def oauth_error_response(exc: OAuthError) -> JSONResponse:
-    headers = dict(_NO_STORE)
-    if exc.status == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="reportd"'
+    headers = {**_NO_STORE, **error_headers(exc, challenge='Basic realm="reportd"')}
     body = {"error": exc.error, "error_description": exc.message}
     return JSONResponse(body, status_code=exc.status, headers=headers)
 
@@ -75,9 +74,7 @@ def oauth_error_response(exc: OAuthError) -> JSONResponse:
 def _other_error(exc: ReportdError) -> JSONResponse:
     """A failure that is not the request's fault, still in the RFC's shape."""
     error = "temporarily_unavailable" if exc.status == 503 else "server_error"
-    headers = dict(_NO_STORE)
-    if exc.status == 503:
-        headers["Retry-After"] = "5"
+    headers = {**_NO_STORE, **error_headers(exc)}
     body = {"error": error, "error_description": exc.message}
     return JSONResponse(body, status_code=exc.status, headers=headers)
 
@@ -85,7 +82,7 @@ def _other_error(exc: ReportdError) -> JSONResponse:
 async def serve_token(
     request: Request, *, tenant_id: str | None = None, with_refresh: bool = False
 ) -> Response:
-    oauth = service_of(request).oauth
+    oauth = core_of(request).oauth
     if oauth is None:
         return oauth_error_response(OAuthError("unsupported_grant_type", "OAuth is off"))
     try:

@@ -44,7 +44,7 @@ def tenants_create(
     """Create a tenant."""
     service = _service(_settings(config, data_dir=data_dir))
     try:
-        tenant = service.create_tenant(tenant_id, name=name, features=feature or [])
+        tenant = service.tenants.create_tenant(tenant_id, name=name, features=feature or [])
     except ReportdError as exc:
         _fail(exc)
     finally:
@@ -60,7 +60,7 @@ def tenants_list(
     service = _service(_settings(config, data_dir=data_dir))
     rows: list[dict[str, Any]] = [
         {"id": t.id, "name": t.name, "features": sorted(t.features)}
-        for t in service.store.tenants.list_tenants()
+        for t in service.tenants.list_tenants()
     ]
     service.close()
     if as_json:
@@ -85,7 +85,8 @@ def keys_create(
     """Create an API key; the key alone is printed on stdout, once."""
     service = _service(_settings(config, data_dir=data_dir))
     try:
-        created = service.create_key(tenant, name, [s.strip() for s in scopes.split(",") if s])
+        asked = [s.strip() for s in scopes.split(",") if s]
+        created = service.tenants.create_key(tenant, name, asked)
     except ReportdError as exc:
         _fail(exc)
     finally:
@@ -111,7 +112,7 @@ def keys_list(
             "created_at": key.created_at,
             "revoked_at": key.revoked_at,
         }
-        for key in service.store.tenants.list_keys(tenant)
+        for key in service.tenants.list_keys(tenant)
     ]
     service.close()
     if as_json:
@@ -138,7 +139,7 @@ def keys_revoke(
     """Revoke a key by its id; requests with it fail from now on."""
     service = _service(_settings(config, data_dir=data_dir))
     try:
-        service.revoke_key(key_id)
+        service.tenants.revoke_key(key_id)
     except ReportdError as exc:
         _fail(exc)
     finally:
@@ -207,7 +208,7 @@ def templates_validate(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Check templates: the file parses, the query runs on its source, the fields exist."""
-    from reportd.adapters.template_check import validate_templates
+    from reportd.entrypoints.cli.template_check import validate_templates
 
     settings = _settings(config, data_dir=data_dir)
     problems = validate_templates(settings, path)

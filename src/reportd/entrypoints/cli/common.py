@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from reportd.app.service import ReportService
+    from reportd.bootstrap import App
     from reportd.config import Settings
 
 
@@ -98,16 +98,17 @@ def _fail(exc: ReportdError) -> NoReturn:
 
 def _service(
     settings: Settings, *, metadata: bool = True, wait: bool = False, prepared: bool = True
-) -> ReportService:
+) -> App:
     """The wired service; ``metadata=False`` when the command never touches the database.
 
     ``wait``: a long-running process (serve, worker) waits for its database instead of
     failing, saying so once per attempt; a one-shot command fails at once.
     """
-    from reportd.bootstrap import build_service, prepare
+    from reportd.bootstrap import build_app
+    from reportd.entrypoints.startup import prepare
 
     try:
-        service = build_service(settings)
+        service = build_app(settings)
         if wait:
             _wait_for_database(service, settings.database_url)
         if prepared:
@@ -117,7 +118,7 @@ def _service(
     return service
 
 
-def _wait_for_database(service: ReportService, url: str) -> None:
+def _wait_for_database(service: App, url: str) -> None:
     """Retry with backoff until the metadata database answers: one line per try, no traceback."""
     from sqlalchemy.engine import make_url
 

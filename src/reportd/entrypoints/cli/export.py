@@ -25,10 +25,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from reportd.app.service import ReportService
+from reportd.app.generator import OutputFile, RunControl
+from reportd.app.runs import Runs
 from reportd.domain.errors import AlreadyExists, ReportCanceled
 from reportd.domain.models import ReportRequest
-from reportd.generation.pipeline import OutputFile, RunControl
 
 INTERRUPTED = 130
 
@@ -61,7 +61,7 @@ def _refuse_existing(paths: list[Path], force: bool) -> None:
 
 
 def run_export(
-    service: ReportService,
+    service: Runs,
     tenant: str,
     request: ReportRequest,
     output: str | None,
@@ -99,7 +99,7 @@ def run_export(
 
 
 def _run_with_progress(
-    service: ReportService,
+    service: Runs,
     tenant: str,
     request: ReportRequest,
     workdir: Path,

@@ -1,4 +1,4 @@
-"""The ``reportd`` command. Each command parses its flags, calls the service, prints the result."""
+"""The ``reportd`` command. Each command parses its flags, calls a use case, prints the result."""
 
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ def serve(
     slots = 0 if no_worker else workers
     service = _service(settings, wait=True, prepared=False)  # the app prepares it on start
     try:
-        application = create_app(settings, service=service, workers=slots, reloader=recipe.load)
+        application = create_app(settings, core=service, workers=slots, reloader=recipe.load)
     except ReportdError as exc:
         _fail(exc)
     _banner(settings, config)
@@ -277,7 +277,7 @@ def export(
         zip_password=zip_password,
     )
     try:
-        run_export(service, tenant, request, output, force=force, console=err.get())
+        run_export(service.runs, tenant, request, output, force=force, console=err.get())
     except ReportdError as exc:
         _fail(exc)
     finally:
@@ -287,11 +287,11 @@ def export(
 @app.command()
 def migrate(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
     """Create or upgrade the metadata schema."""
-    from reportd.bootstrap import build_service
+    from reportd.bootstrap import build_app
 
     settings = _settings(config, data_dir=data_dir)
-    service = build_service(settings)
-    service.store.migrate()
+    service = build_app(settings)
+    service.migrate()
     service.close()
     err.print("schema is up to date")
 
@@ -302,8 +302,8 @@ def gc(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
     settings = _settings(config, data_dir=data_dir)
     service = _service(settings)
     try:
-        expired = service.expire_due()
-        reaped = service.reap()
+        expired = service.runs.expire_due()
+        reaped = service.runs.reap()
     finally:
         service.close()
     err.print(

@@ -88,7 +88,7 @@ def run_demo(settings: Settings, output: Path, *, port: int = 0, console: Consol
     output.mkdir(parents=True, exist_ok=True)
     console.print(f"[bold]reportd demo[/bold]: embedded default in {settings.data_dir}")
     with running_server(settings, port or free_port()) as (url, app):
-        key = app.state.service.create_key(DEMO_TENANT, "demo", ["admin"]).secret
+        key = app.state.core.tenants.create_key(DEMO_TENANT, "demo", ["admin"]).secret
         console.print(f"service up at {url}; making one report per format")
         jobs = demo_jobs([f.value for f in available_formats()])
         with Client(url, key) as client:

@@ -20,8 +20,8 @@ import pydantic
 from google.protobuf import json_format
 
 from reportd.app.ratelimits import Category
-from reportd.app.service import ReportService
 from reportd.app.tenancy import require_own_tenant
+from reportd.bootstrap import App
 from reportd.domain.errors import RateLimited, ReportdError, ValidationError
 from reportd.domain.models import Principal
 from reportd.entrypoints import spaceone_wire as wire
@@ -39,22 +39,16 @@ MAX_EXACT_FLOAT: Final = 2**53  # integral doubles below this are the integers a
 
 
 class ReportDoor:
-    """The Report service's handlers over one ``ReportService``.
+    """The Report service's handlers over the composed use cases (``reportd.bootstrap.App``).
 
     ``base_url`` roots the download links of a local storage (the HTTP server's address: gRPC
-    has no Host header to take it from); ``notify_created`` wakes the embedded workers.
+    has no Host header to take it from). A create wakes the embedded workers by itself (the
+    ``work_queued`` event of ``reportd.app.events``).
     """
 
-    def __init__(
-        self,
-        service: ReportService,
-        *,
-        base_url: str,
-        notify_created: Callable[[], None] = lambda: None,
-    ) -> None:
-        self.service = service
+    def __init__(self, core: App, *, base_url: str) -> None:
+        self.core = core
         self.base_url = base_url
-        self.notify_created = notify_created
         self.calls: dict[str, Call] = {
             "get": self.get,
             "get_download_url": self.get_download_url,
@@ -65,23 +59,21 @@ class ReportDoor:
     # -- the four methods ------------------------------------------------------------------
 
     def create(self, caller: Principal, params: Params) -> Params:
-        report = wire.create(self.service, caller, _model(wire.CreateReportRequest, params))
-        if not report.deduplicated:
-            self.notify_created()
+        report = wire.create(self.core, caller, _model(wire.CreateReportRequest, params))
         return wire.report_info(report)
 
     def get(self, caller: Principal, params: Params) -> Params:
         asked = _model(wire.GetReportRequest, params)
-        return wire.get(self.service, caller, asked.domain_id, asked.report_id, asked.only)
+        return wire.get(self.core, caller, asked.domain_id, asked.report_id, asked.only)
 
     def get_download_url(self, caller: Principal, params: Params) -> Params:
         asked = _model(wire.GetDownloadURLRequest, params)
         return wire.get_download_url(
-            self.service, caller, asked.domain_id, asked.report_id, self.base_url
+            self.core, caller, asked.domain_id, asked.report_id, self.base_url
         )
 
     def list_reports(self, caller: Principal, params: Params) -> Params:
-        return wire.list_reports(self.service, caller, _model(wire.ReportQuery, params))
+        return wire.list_reports(self.core, caller, _model(wire.ReportQuery, params))
 
     # -- the gRPC side -----------------------------------------------------------------------
 
@@ -126,8 +118,8 @@ class ReportDoor:
         metadata = {key.lower(): value for key, value in context.invocation_metadata()}
         secret = str(metadata.get("token", "")).strip() or None
         # Read on every call (these run in grpcio's threads): a revoked key fails at once.
-        caller = self.service.authenticate(secret)
-        limiter = self.service.rate_limiter
+        caller = self.core.tenants.authenticate(secret)
+        limiter = self.core.rate_limiter
         if limiter is not None:
             category = Category.CREATES if method in CREATES else Category.READS
             decision = limiter.check(caller.tenant_id, caller.key_id, category, time.time())

@@ -1,15 +1,15 @@
 """The gRPC server: the Report door, health checking and server reflection on ``[grpc] listen``.
 
 It runs on grpcio's own threads beside the HTTP server, in the same process and over the same
-``ReportService``, started and stopped by the HTTP app's lifespan (``entrypoints/api/app.py``),
-so ``reportd serve`` serves both and a SIGTERM ends both: health turns NOT_SERVING, new calls
-are refused, open ones get ``[grpc] grace`` seconds, then the service closes.
+use cases (``reportd.bootstrap.App``), started and stopped by the HTTP app's lifespan
+(``entrypoints/api/app.py``), so ``reportd serve`` serves both and a SIGTERM ends both: health
+turns NOT_SERVING, new calls are refused, open ones get ``[grpc] grace`` seconds, then the use
+cases close.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +18,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from reportd.app.service import ReportService
+from reportd.bootstrap import App
 from reportd.config import Settings, grpc_address
 from reportd.domain.errors import ValidationError
 from reportd.entrypoints.grpc.descriptors import REPORT_SERVICE, pool
@@ -69,9 +69,8 @@ def http_base_url(settings: Settings) -> str:
 
 def start_grpc(
     settings: Settings,
-    service: ReportService,
+    core: App,
     *,
-    notify_created: Callable[[], None] = lambda: None,
     base_url: str | None = None,
 ) -> GrpcServer:
     """Bind ``[grpc] listen`` and start serving; a ValidationError if the address is refused."""
@@ -79,9 +78,7 @@ def start_grpc(
     if config.listen is None:
         raise ValidationError("[grpc] listen is not set")
     host, port = grpc_address(config.listen)
-    door = ReportDoor(
-        service, base_url=base_url or http_base_url(settings), notify_created=notify_created
-    )
+    door = ReportDoor(core, base_url=base_url or http_base_url(settings))
     executor = ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="reportd-grpc")
     server = grpc.server(executor, handlers=(door.handler(),))
     checks = health.HealthServicer()

@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
-from reportd.entrypoints.api.errors import error_body
+from reportd.entrypoints.api.problems import error_body
 
 STATIC = Path(__file__).resolve().parent / "static"
 _TYPES = {

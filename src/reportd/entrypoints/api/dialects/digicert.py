@@ -89,7 +89,6 @@ from reportd.domain.errors import (
     Forbidden,
     FormatInapplicable,
     MissingMandatoryFields,
-    RateLimited,
     ReportdError,
     ReportExpired,
     ReportNotFound,
@@ -99,8 +98,9 @@ from reportd.domain.errors import (
     ValidationError,
 )
 from reportd.domain.models import Principal
+from reportd.domain.paging import MAX_PAGE
 from reportd.domain.states import ReportState
-from reportd.entrypoints.api.auth import principal, service_of
+from reportd.entrypoints.api.auth import core_of, principal
 from reportd.entrypoints.api.dialects.digicert_wire import (
     FORMATS,
     FREQUENCIES,
@@ -113,6 +113,7 @@ from reportd.entrypoints.api.dialects.digicert_wire import (
 from reportd.entrypoints.api.dialects.digicert_wire import report_details as wire_details
 from reportd.entrypoints.api.dialects.routing import router_with_errors
 from reportd.entrypoints.api.downloads import stream_download
+from reportd.entrypoints.api.problems import error_headers
 from reportd.entrypoints.api.schemas import MAX_OFFSET
 
 PREFIXES: Final = ("/reports/v1/report", "/services/v1/report", "/services/v2/report")
@@ -162,18 +163,26 @@ def _body(status: int, code: str, message: str, headers: dict[str, str] | None =
 
 def render_error(request: Request, exc: ReportdError) -> Response:
     """DigiCert's body for any reportd error on these routes."""
+    documented = any(isinstance(exc, kind) for kind, *_ in _DOCUMENTED)
+    if (
+        isinstance(exc, ValidationError)
+        and not documented
+        and not isinstance(exc, FilterSyntaxError)
+    ):
+        return _validation_body(exc)
+    status, code, message = _documented(exc)
+    return _body(status, code, message, error_headers(exc, status))
+
+
+def _documented(exc: ReportdError) -> tuple[int, str, str]:
     for kind, status, code, message in _DOCUMENTED:
         if isinstance(exc, kind):
-            return _body(status, code, message)
+            return status, code, message
     if isinstance(exc, TemplateNotFound):
-        return _body(400, "invalid_request: report_type", exc.message)
+        return 400, "invalid_request: report_type", exc.message
     if isinstance(exc, FilterSyntaxError):
-        return _body(400, "invalid_filter", exc.message)
-    if isinstance(exc, ValidationError):
-        return _validation_body(exc)
-    if isinstance(exc, RateLimited):
-        return _body(429, exc.code, exc.message, {"Retry-After": str(exc.retry_after)})
-    return _body(exc.status, exc.code, exc.message)
+        return 400, "invalid_filter", exc.message
+    return exc.status, exc.code, exc.message
 
 
 def _validation_body(exc: ValidationError) -> Response:
@@ -212,10 +221,9 @@ Caller = Annotated[Principal, Depends(principal)]
 
 def create_report(body: ReportCreate, caller: Caller, request: Request) -> Response:
     """Create report; an ``ON_DEMAND`` report also starts its first run."""
-    library = service_of(request).report_library
+    library = core_of(request).library
     definition = body.definition(datetime.now(UTC).date())
     saved = library.create(caller, definition, run_now=body.schedule.on_demand)
-    request.app.state.notify_created()
     content = {"report_identifier": saved.id, "message": CREATED_MESSAGE}
     return JSONResponse(content, status_code=201)
 
@@ -224,16 +232,14 @@ def edit_report(
     report_identifier: str, body: ReportCreate, caller: Caller, request: Request
 ) -> Response:
     """Edit report: the body overwrites the definition."""
-    library = service_of(request).report_library
+    library = core_of(request).library
     definition = body.definition(datetime.now(UTC).date())
     library.replace(caller, report_identifier, definition, run_now=body.schedule.on_demand)
-    request.app.state.notify_created()
     return Response(status_code=204)
 
 
 def run_report(report_identifier: str, caller: Caller, request: Request) -> Response:
-    run = service_of(request).report_library.run(caller, report_identifier)
-    request.app.state.notify_created()
+    run = core_of(request).library.run(caller, report_identifier)
     content = {"report_identifier": report_identifier, "report_run_identifier": run.id}
     return JSONResponse(content, status_code=201)
 
@@ -242,7 +248,7 @@ def report_history(
     caller: Caller,
     request: Request,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     report_display_name: str | None = None,
     schedule: str | None = None,
     status: str | None = None,
@@ -263,9 +269,8 @@ def report_history(
         offset=offset,
         limit=limit,
     )
-    service = service_of(request)
-    page = service.report_library.history(caller, query)
-    names = {t.id: t.name for t in service.templates.values()}
+    page = core_of(request).library.history(caller, query)
+    names = page.template_names
     records = [history_record(e, names.get(_type_of(e), _type_of(e))) for e in page.entries]
     return {
         "page": {"total": page.total, "limit": limit, "offset": offset},
@@ -288,36 +293,35 @@ def download_report(
     if fmt is None:
         raise FormatInapplicable(f"report_format must be one of {list(FORMATS)}")
     part = None if split_report_sequence is None else split_report_sequence + 1
-    service = service_of(request)
-    download = service.report_library.open_run(
+    download = core_of(request).library.open_run(
         caller, report_identifier, report_run_identifier, fmt.value, part
     )
-    return stream_download(service, download, request)
+    return stream_download(download, request)
 
 
 def report_details(report_identifier: str, caller: Caller, request: Request) -> dict[str, Any]:
     """Report details: the saved definition, in the Create report body's own keys."""
-    service = service_of(request)
-    schedule = service.report_library.details(caller, report_identifier)
-    names = {t.id: t.name for t in service.templates.values()}
+    library = core_of(request).library
+    schedule = library.details(caller, report_identifier)
+    names = {t.id: t.name for t in library.report_types(caller)}
     return wire_details(schedule, names.get(schedule.template_id, schedule.template_id))
 
 
 def delete_report(report_identifier: str, caller: Caller, request: Request) -> Response:
     """Delete scheduled report: no more runs; past runs stay in the history."""
-    service_of(request).report_library.delete(caller, report_identifier)
+    core_of(request).library.delete(caller, report_identifier)
     return Response(status_code=204)
 
 
 def list_report_types(caller: Caller, request: Request) -> dict[str, Any]:
     """List report types (reportd's templates), with their ``supported_formats``."""
-    found = service_of(request).report_library.report_types(caller)
+    found = core_of(request).library.report_types(caller)
     return {"report_types": [report_type(t) for t in found]}
 
 
 def list_columns(report_type_id: str, caller: Caller, request: Request) -> dict[str, Any]:
     """List columns of a report type (a template's fields)."""
-    template = service_of(request).report_library.report_type(caller, report_type_id)
+    template = core_of(request).library.report_type(caller, report_type_id)
     return {"report_type": template.id, "columns": report_columns(template)}
 
 

@@ -37,7 +37,8 @@ Where the document is silent, this follows getbill's public conventions:
   storage, 409 for a report that has not finished, 410 for one whose files have expired, 429 and
   5xx with reportd's message.
 - Timestamps are ISO 8601 in UTC with ``Z``, whole seconds, as the document's ``expires_at``.
-- A create that names no ``format`` gets the template's first (``reportd.app.defaults``).
+- A create that names no ``format`` gets the template's first
+  (``Reports.create(default_format=True)``).
 """
 
 from __future__ import annotations
@@ -51,21 +52,19 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from reportd.app.defaults import with_default_formats
 from reportd.app.search import ReportSearchQuery, equalities
 from reportd.domain.errors import (
-    AuthenticationFailed,
     Forbidden,
     MissingMandatoryFields,
-    RateLimited,
     ReportdError,
     ReportNotFound,
     ValidationError,
 )
 from reportd.domain.models import Principal, Report, ReportRequest, Template
 from reportd.domain.states import ReportState
-from reportd.entrypoints.api.auth import principal, service_of
+from reportd.entrypoints.api.auth import core_of, principal
 from reportd.entrypoints.api.dialects.routing import router_with_errors
+from reportd.entrypoints.api.problems import error_headers
 from reportd.entrypoints.api.schemas import MAX_OFFSET
 from reportd.entrypoints.api.token_endpoint import serve_token
 
@@ -95,11 +94,7 @@ def render_error(request: Request, exc: ReportdError) -> Response:
         status, message = 403, ACCESS_DENIED
     elif isinstance(exc, Forbidden):
         message = f"Access denied: {exc.message}"
-    headers = {}
-    if isinstance(exc, RateLimited):
-        headers["Retry-After"] = str(exc.retry_after)
-    if isinstance(exc, AuthenticationFailed):
-        headers["WWW-Authenticate"] = "Bearer"
+    headers = error_headers(exc, status)
     body = {"error": True, "message": message, "code": status}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -233,7 +228,7 @@ def report_data(report: Report, templates: Mapping[str, Template]) -> ReportData
 def download_information(report_id: str, caller: Caller, request: Request) -> DownloadEnvelope:
     """Get download information for a completed report (the document's call)."""
     ttl = request.app.state.settings.dialects.getbill_link_ttl
-    link = service_of(request).download_link(
+    link = core_of(request).downloads.download_link(
         caller, report_id, None, base_url=str(request.base_url), expires_in=ttl
     )
     artifact = link.artifact
@@ -255,7 +250,7 @@ def create_report(
     body: CreateReport, caller: Caller, request: Request, response: Response
 ) -> ReportEnvelope:
     """Queue a report (reportd's extension: getbill documents no create)."""
-    service = service_of(request)
+    core = core_of(request)
     template_id = body.template_id or body.type
     if not template_id:
         raise MissingMandatoryFields("template_id (or type) is required")
@@ -266,22 +261,20 @@ def create_report(
         options=body.options,
         filter=body.filter,
     )
-    report = service.create_report(caller, with_default_formats(asked, service.templates))
+    report = core.reports.create(caller, asked, default_format=True)
     if report.deduplicated:
         response.status_code = 200
-    else:
-        request.app.state.notify_created()
     response.headers["Location"] = f"/external-api/v1/reports/{report.id}"
-    data = report_data(report, service.templates)
+    data = report_data(report, core.catalog.templates)
     return ReportEnvelope(message="Report generation started", data=data)
 
 
 @router.get("/{report_id}", response_model=ReportEnvelope, responses=_ERRORS)
 def get_report(report_id: str, caller: Caller, request: Request) -> ReportEnvelope:
     """Get Report, as getbill documents it."""
-    service = service_of(request)
-    report = service.get_report(caller, report_id)
-    return ReportEnvelope(message="Success", data=report_data(report, service.templates))
+    core = core_of(request)
+    report = core.reports.get(caller, report_id)
+    return ReportEnvelope(message="Success", data=report_data(report, core.catalog.templates))
 
 
 @router.get("", response_model=ReportListEnvelope, responses=_ERRORS)
@@ -301,10 +294,10 @@ def list_reports(
     query = ReportSearchQuery(
         conditions=equalities(state=state, template_id=type), offset=offset, limit=limit
     )
-    service = service_of(request)
-    found = service.report_search.search(caller, query)
+    core = core_of(request)
+    found = core.search.search(caller, query)
     return ReportListEnvelope(
-        data=[report_data(r, service.templates) for r in found.results],
+        data=[report_data(r, core.catalog.templates) for r in found.results],
         pagination=Pagination(
             total=found.total_count,
             page=page,

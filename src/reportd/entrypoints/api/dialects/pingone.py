@@ -52,9 +52,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reportd.app.entries import EntriesPage, ReportEntries, decode_cursor, encode_cursor
-from reportd.app.service import ReportService
+from reportd.app.entries import EntriesPage, decode_cursor, encode_cursor
 from reportd.app.tenancy import require_own_tenant
+from reportd.bootstrap import App
 from reportd.domain.errors import (
     FilterSyntaxError,
     ReportdError,
@@ -64,8 +64,9 @@ from reportd.domain.errors import (
 from reportd.domain.formats import Packaging
 from reportd.domain.models import Principal, Report, ReportRequest, Template
 from reportd.domain.states import ReportState
-from reportd.entrypoints.api.auth import principal, service_of
+from reportd.entrypoints.api.auth import core_of, principal
 from reportd.entrypoints.api.dialects.routing import router_with_errors
+from reportd.entrypoints.api.problems import error_headers
 from reportd.entrypoints.api.token_endpoint import serve_token
 
 MAX_LIMIT: Final = 1000  # "limit (1-1000)"
@@ -108,7 +109,7 @@ def error_body(request: Request, exc: ReportdError) -> Response:
         body["details"] = _details(request, exc)
     elif exc.status == 401:
         body["details"] = [{"code": "INVALID_TOKEN", "message": exc.message}]
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    headers = error_headers(exc)
     return JSONResponse(body, status_code=exc.status, headers=headers)
 
 
@@ -255,19 +256,18 @@ def create_exploration(
         raise ValidationError(
             "expand=entries needs sync true and deliverAs ENTRIES", details={"target": "sync"}
         )
-    service = service_of(request)
+    core = core_of(request)
     settings = request.app.state.settings.dialects
     expires_at = datetime.now(UTC) + timedelta(seconds=_expiry(request))
     request.state.pingone_filter = body.filter  # tells a bad filter from a bad orderBy
-    report = service.create_report(
+    report = core.reports.create(
         caller, body.to_request(expires_at, settings.pingone_zip_encryption)
     )
-    request.app.state.notify_created()
     if body.sync:
-        report = ReportEntries(service).wait(caller, report.id, settings.pingone_sync_timeout)
-    shown = _exploration(service, caller, report, request, sync=body.sync)
+        report = core.entries.wait(caller, report.id, settings.pingone_sync_timeout)
+    shown = _exploration(core, caller, report, request, sync=body.sync)
     if expand and shown["status"] == "SUCCESS":
-        page = ReportEntries(service).page(caller, report.id, 0, limit)
+        page = core.entries.page(caller, report.id, 0, limit)
         shown["_embedded"] = {"entries": page.entries}
         if page.next_offset is not None:
             shown["_links"]["next"] = {"href": _entries_href(request, report, page, limit)}
@@ -283,11 +283,11 @@ def list_entries(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     """One page of a finished ENTRIES exploration's rows; ``_links.next`` while more remain."""
-    service = service_of(request)
-    report = service.get_report(caller, exploration_id)
+    core = core_of(request)
+    report = core.reports.get(caller, exploration_id)
     if report.state is ReportState.EXPIRED:
         raise ReportNotFound("the data exploration has expired")
-    page = ReportEntries(service).page(caller, exploration_id, decode_cursor(cursor), limit)
+    page = core.entries.page(caller, exploration_id, decode_cursor(cursor), limit)
     env = _environment_href(request, report.tenant_id)
     self_href = f"{env}/dataExplorations/{report.id}/entries?limit={limit}"
     if cursor:
@@ -312,16 +312,16 @@ def _entries_href(request: Request, report: Report, page: EntriesPage, limit: in
 @router.get("/dataExplorations/{exploration_id}")
 @router.get("/dataExplorations/{exploration_id}/", include_in_schema=False)
 def get_exploration(exploration_id: str, caller: Caller, request: Request) -> dict[str, Any]:
-    service = service_of(request)
-    report = service.get_report(caller, exploration_id)
+    core = core_of(request)
+    report = core.reports.get(caller, exploration_id)
     if report.state is ReportState.EXPIRED:
         raise ReportNotFound("the data exploration has expired")  # PingOne keeps them briefly
-    return _exploration(service, caller, report, request)
+    return _exploration(core, caller, report, request)
 
 
 @router.get("/dataExplorationTemplates")
 def list_exploration_templates(caller: Caller, request: Request) -> dict[str, Any]:
-    found = service_of(request).list_templates(caller)
+    found = core_of(request).catalog.list_templates(caller)
     root = _environment_href(request, caller.tenant_id)
     return {
         "_links": {"self": {"href": f"{root}/dataExplorationTemplates"}},
@@ -333,7 +333,7 @@ def list_exploration_templates(caller: Caller, request: Request) -> dict[str, An
 
 @router.get("/dataExplorationTemplates/{template_id}")
 def get_exploration_template(template_id: str, caller: Caller, request: Request) -> dict[str, Any]:
-    return _template(service_of(request).get_template(caller, template_id), request, caller)
+    return _template(core_of(request).catalog.get_template(caller, template_id), request, caller)
 
 
 # -- OAuth 2.0: PingOne's authorization server, {{authPath}}/{{envID}}/as/token -----------------
@@ -372,7 +372,7 @@ def _delivered_as(report: Report) -> str:
 
 
 def _exploration(
-    service: ReportService,
+    core: App,
     caller: Principal,
     report: Report,
     request: Request,
@@ -406,19 +406,17 @@ def _exploration(
     if body["deliverAs"] == "ENTRIES":
         body["_links"]["entries"] = {"href": f"{env}/dataExplorations/{report.id}/entries"}
     elif status == "SUCCESS":
-        body.update(_files(service, caller, report, request))
+        body.update(_files(core, caller, report, request))
     body["sync"] = sync
-    template = service.template(report.template_id)
+    template = core.catalog.template(report.template_id)  # the caller's own report's
     body["dataExplorationTemplate"] = {"id": template.id, "name": template.name}
     return body
 
 
-def _files(
-    service: ReportService, caller: Principal, report: Report, request: Request
-) -> dict[str, Any]:
+def _files(core: App, caller: Principal, report: Report, request: Request) -> dict[str, Any]:
     """The password and two links, signed now: every GET gets links of its own."""
     links = {
-        fmt: service.download_link(
+        fmt: core.downloads.download_link(
             caller, report.id, fmt, base_url=str(request.base_url), expires_in=LINK_TTL
         ).url
         for fmt in FORMATS

@@ -32,12 +32,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from reportd.domain.errors import MethodNotAllowed, RateLimited, ReportdError, RouteNotFound
+from reportd.domain.errors import MethodNotAllowed, ReportdError, RouteNotFound
 from reportd.domain.models import Principal
 from reportd.entrypoints import spaceone_wire as wire
-from reportd.entrypoints.api.auth import principal, service_of
+from reportd.entrypoints.api.auth import core_of, principal
 from reportd.entrypoints.api.dialects.routing import router_with_errors
 from reportd.entrypoints.api.dialects.spaceone_console import router as console_router
+from reportd.entrypoints.api.problems import error_headers
 from reportd.entrypoints.api.schemas import MAX_OFFSET
 from reportd.entrypoints.spaceone_wire import (
     CreateReportRequest,
@@ -118,11 +119,7 @@ def render_error(request: Request, exc: ReportdError) -> Response:
     if isinstance(exc, RouteNotFound | MethodNotAllowed):  # grpc-gateway's own statuses
         status = exc.status
         fault = SpaceoneFault(fault.status, f"ERROR_{exc.code.upper()}", exc.message)
-    headers = {}
-    if isinstance(exc, RateLimited):
-        headers["Retry-After"] = str(exc.retry_after)
-    if status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
+    headers = error_headers(exc, status)
     body = {"detail": {"code": fault.code, "message": fault.message}}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -146,9 +143,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     responses={200: {"model": ReportInfo}, **_ERRORS},
 )
 def create(body: CreateReportRequest, caller: Caller, request: Request) -> dict[str, Any]:
-    report = wire.create(service_of(request), caller, body)
-    if not report.deduplicated:
-        request.app.state.notify_created()
+    report = wire.create(core_of(request), caller, body)
     return wire.report_info(report)
 
 
@@ -165,7 +160,7 @@ def get(
     domain_id: str,
     only: Annotated[list[str] | None, Query()] = None,
 ) -> dict[str, Any]:
-    return wire.get(service_of(request), caller, domain_id, report_id, only or [])
+    return wire.get(core_of(request), caller, domain_id, report_id, only or [])
 
 
 @rest.get(
@@ -177,8 +172,8 @@ def get(
 def get_download_url(
     report_id: str, caller: Caller, request: Request, domain_id: str
 ) -> dict[str, Any]:
-    service = service_of(request)
-    return wire.get_download_url(service, caller, domain_id, report_id, str(request.base_url))
+    core = core_of(request)
+    return wire.get_download_url(core, caller, domain_id, report_id, str(request.base_url))
 
 
 @rest.get(
@@ -225,7 +220,7 @@ def list_reports(
             keyword=keyword,
         ),
     )
-    return wire.list_reports(service_of(request), caller, asked)
+    return wire.list_reports(core_of(request), caller, asked)
 
 
 @rest.post(
@@ -236,7 +231,7 @@ def list_reports(
 )
 def search(body: ReportQuery, caller: Caller, request: Request) -> dict[str, Any]:
     """list, with ReportQuery as the JSON body."""
-    return wire.list_reports(service_of(request), caller, body)
+    return wire.list_reports(core_of(request), caller, body)
 
 
 router = APIRouter()  # what the dialect registry serves: REST, and the console-api form

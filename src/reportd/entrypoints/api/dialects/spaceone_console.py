@@ -20,11 +20,12 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from reportd.domain.errors import RateLimited, ReportdError
+from reportd.domain.errors import ReportdError
 from reportd.domain.models import Principal
 from reportd.entrypoints import spaceone_wire as wire
-from reportd.entrypoints.api.auth import principal, service_of
+from reportd.entrypoints.api.auth import core_of, principal
 from reportd.entrypoints.api.dialects.routing import router_with_errors
+from reportd.entrypoints.api.problems import error_headers
 
 HTTP_STATUS: Final = {  # console-api's grpc-error.ts, for the statuses SpaceONE errors have
     "INVALID_ARGUMENT": 400,
@@ -49,9 +50,9 @@ class ConsoleError(BaseModel):
 def render_error(request: Request, exc: ReportdError) -> Response:
     """Any error on these routes, as console-api's default error handler sends it."""
     fault = wire.fault_of(exc)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+    status = HTTP_STATUS[fault.status]
     body = {"error": {"message": fault.message, "code": fault.code}}
-    return JSONResponse(body, status_code=HTTP_STATUS[fault.status], headers=headers)
+    return JSONResponse(body, status_code=status, headers=error_headers(exc, status))
 
 
 router = router_with_errors(
@@ -65,15 +66,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post("/create", operation_id="spaceone_console_report_create", responses=_ERRORS)
 def create(body: wire.CreateReportRequest, caller: Caller, request: Request) -> dict[str, Any]:
-    report = wire.create(service_of(request), caller, body)
-    if not report.deduplicated:
-        request.app.state.notify_created()
+    report = wire.create(core_of(request), caller, body)
     return wire.report_info(report)
 
 
 @router.post("/get", operation_id="spaceone_console_report_get", responses=_ERRORS)
 def get(body: wire.GetReportRequest, caller: Caller, request: Request) -> dict[str, Any]:
-    return wire.get(service_of(request), caller, body.domain_id, body.report_id, body.only)
+    return wire.get(core_of(request), caller, body.domain_id, body.report_id, body.only)
 
 
 @router.post(
@@ -82,11 +81,11 @@ def get(body: wire.GetReportRequest, caller: Caller, request: Request) -> dict[s
 def get_download_url(
     body: wire.GetDownloadURLRequest, caller: Caller, request: Request
 ) -> dict[str, Any]:
-    service = service_of(request)
+    core = core_of(request)
     base_url = str(request.base_url)
-    return wire.get_download_url(service, caller, body.domain_id, body.report_id, base_url)
+    return wire.get_download_url(core, caller, body.domain_id, body.report_id, base_url)
 
 
 @router.post("/list", operation_id="spaceone_console_report_list", responses=_ERRORS)
 def list_reports(body: wire.ReportQuery, caller: Caller, request: Request) -> dict[str, Any]:
-    return wire.list_reports(service_of(request), caller, body)
+    return wire.list_reports(core_of(request), caller, body)

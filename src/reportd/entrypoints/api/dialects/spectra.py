@@ -53,7 +53,7 @@ from reportd.domain.errors import (
     RouteNotFound,
 )
 from reportd.domain.models import Principal
-from reportd.entrypoints.api.auth import key_from_headers, principal, service_of
+from reportd.entrypoints.api.auth import core_of, key_from_headers, principal
 from reportd.entrypoints.api.dialects.routing import router_with_errors
 from reportd.entrypoints.api.downloads import stream_download
 
@@ -106,14 +106,13 @@ def _settings(request: Request) -> DialectSettings:
 @router.get("/{sample_hash}/create")
 def create_pdf(sample_hash: str, caller: Caller, request: Request) -> dict[str, str]:
     settings = _settings(request)
-    service_of(request).subjects.request_report(
+    core_of(request).subjects.request_report(
         caller,
         settings.spectra_template,
         sample_hash,
         formats=("pdf",),
         ttl=settings.spectra_pdf_ttl,
     )
-    request.app.state.notify_created()
     return {
         "status_endpoint": f"/api/pdf/{sample_hash}/status",
         "download_endpoint": f"/api/pdf/{sample_hash}/download",
@@ -122,7 +121,7 @@ def create_pdf(sample_hash: str, caller: Caller, request: Request) -> dict[str, 
 
 @router.get("/{sample_hash}/status")
 def pdf_status(sample_hash: str, caller: Caller, request: Request) -> dict[str, int | str]:
-    found = service_of(request).subjects.status(
+    found = core_of(request).subjects.status(
         caller, _settings(request).spectra_template, sample_hash
     )
     number, message = STATUS[found.state]
@@ -135,11 +134,10 @@ def pdf_status(sample_hash: str, caller: Caller, request: Request) -> dict[str, 
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def download_pdf(sample_hash: str, caller: Caller, request: Request) -> Response:
-    service = service_of(request)
-    found = service.subjects.open_download(
+    found = core_of(request).subjects.open_download(
         caller, _settings(request).spectra_template, sample_hash, "pdf"
     )
-    return stream_download(service, found, request)
+    return stream_download(found, request)
 
 
 # -- sign-in: DRF's obtain_auth_token, which the SDK's A1000(username=, password=) calls ---------
@@ -170,7 +168,7 @@ async def api_token_auth(request: Request) -> Response:
     missing = {f: [REQUIRED] for f in ("username", "password") if not given.get(f)}
     if missing:
         return JSONResponse(missing, status_code=400)
-    users = service_of(request).users
+    users = core_of(request).users
     if users is None:
         return JSONResponse({"non_field_errors": [REFUSED]}, status_code=400)
     try:

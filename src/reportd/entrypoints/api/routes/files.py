@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from reportd.entrypoints.api.auth import service_of
+from reportd.entrypoints.api.auth import core_of
 from reportd.entrypoints.api.downloads import stream_download
 from reportd.entrypoints.api.schemas import DOWNLOAD_RESPONSES, ErrorBody
 
@@ -29,6 +29,5 @@ def signed_file(
     expires: str | None = None,
     signature: str | None = None,
 ) -> Response:
-    service = service_of(request)
-    found = service.open_signed(report_id, filename, expires, signature)
-    return stream_download(service, found, request)
+    found = core_of(request).downloads.open_signed(report_id, filename, expires, signature)
+    return stream_download(found, request)

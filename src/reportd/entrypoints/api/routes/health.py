@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from reportd.config import Settings
 from reportd.domain.errors import AuthenticationFailed
-from reportd.entrypoints.api.auth import key_from_headers, service_of
+from reportd.entrypoints.api.auth import core_of, key_from_headers
 from reportd.obs.metrics import CONTENT_TYPE_LATEST, Metrics
 
 router = APIRouter(tags=["health"])
@@ -27,7 +27,7 @@ async def healthz() -> dict[str, str | int]:
 @router.get("/readyz")
 async def readyz(request: Request) -> dict[str, Any]:
     """503 ``unavailable`` with ``details.down`` naming each dependency that is down."""
-    checks = await run_in_threadpool(service_of(request).readiness)
+    checks = await run_in_threadpool(core_of(request).readiness.check)
     return {"status": "ok", **checks}
 
 

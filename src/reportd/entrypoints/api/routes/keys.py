@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportd.domain.models import ApiKey, Principal
-from reportd.entrypoints.api.auth import principal, service_of
+from reportd.entrypoints.api.auth import core_of, principal
 from reportd.entrypoints.api.schemas import ErrorBody
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
@@ -57,17 +57,17 @@ class KeysPublic(BaseModel):
 
 @router.get("", response_model=KeysPublic, responses=_ERRORS)
 def list_keys(caller: Caller, request: Request) -> KeysPublic:
-    found = service_of(request).keys.list(caller)
+    found = core_of(request).keys.list(caller)
     return KeysPublic(results=[KeyPublic.of(k) for k in found], total_count=len(found))
 
 
 @router.post("", status_code=201, response_model=KeyCreated, responses=_ERRORS)
 def create_key(body: KeyCreate, caller: Caller, request: Request) -> KeyCreated:
-    created = service_of(request).keys.create(caller, body.name, body.scopes)
+    created = core_of(request).keys.create(caller, body.name, body.scopes)
     return KeyCreated(**KeyPublic.of(created.key).model_dump(), secret=created.secret)
 
 
 @router.post("/{key_id}/revoke", status_code=204, responses=_ERRORS)
 def revoke_key(key_id: str, caller: Caller, request: Request) -> Response:
-    service_of(request).keys.revoke(caller, key_id)
+    core_of(request).keys.revoke(caller, key_id)
     return Response(status_code=204)

@@ -1,10 +1,9 @@
-"""Native report routes: parse, call the service, shape the answer. No rules here."""
+"""Native report routes: parse, call the use case, shape the answer. No rules here."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from functools import partial
 from typing import Annotated
 
 import orjson
@@ -15,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reportd.app.report_reads import ReportReads
 from reportd.domain.models import Principal, Report
-from reportd.entrypoints.api.auth import principal, service_of
+from reportd.domain.paging import MAX_PAGE
+from reportd.entrypoints.api.auth import core_of, principal
 from reportd.entrypoints.api.downloads import stream_download
 from reportd.entrypoints.api.etags import NOT_MODIFIED, json_with_etag
 from reportd.entrypoints.api.schemas import (
@@ -48,11 +48,9 @@ def create_report(
     request: Request,
     response: Response,
 ) -> ReportPublic:
-    report = service_of(request).create_report(caller, body.to_request())
+    report = core_of(request).reports.create(caller, body.to_request())
     if report.deduplicated:
         response.status_code = 200  # nothing new was queued: this is the live twin
-    else:
-        request.app.state.notify_created()
     response.headers["Location"] = f"/v1/reports/{report.id}"
     return ReportPublic.of(report)
 
@@ -65,20 +63,19 @@ def list_reports(
     template_id: str | None = None,
     schedule_id: str | None = None,
     created_by: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: str | None = None,
     # 4,000 (not the body's 10,000): even in 4-byte characters it fits the server's 64 KiB URL.
     filter: Annotated[str | None, Query(max_length=4_000)] = None,
 ) -> ReportsPublic:
-    service = service_of(request)
     # ``filter``: the filter language over report attributes (reportd.app.search).
-    lister = partial(service.report_search.list_reports, filter=filter) if filter else None
-    page = (lister or service.list_reports)(
+    page = core_of(request).reports.list(
         caller,
         state=state,
         template_id=template_id,
         schedule_id=schedule_id,
         created_by=created_by,
+        filter=filter,
         limit=limit,
         cursor=cursor,
     )
@@ -96,14 +93,13 @@ async def get_report(report_id: str, caller: Caller, request: Request) -> Respon
     if reads is not None:
         report = await reads.get_report(caller, report_id)
     else:  # an app over an in-memory store
-        report = await run_in_threadpool(service_of(request).get_report, caller, report_id)
+        report = await run_in_threadpool(core_of(request).reports.get, caller, report_id)
     return json_with_etag(request, ReportPublic.of(report).model_dump_json().encode())
 
 
 @router.post("/{report_id}/cancel", response_model=ReportPublic, responses=_ERRORS)
 def cancel_report(report_id: str, caller: Caller, request: Request) -> ReportPublic:
-    report = service_of(request).cancel_report(caller, report_id)
-    request.app.state.notify_canceled(report.id)  # at once if this process is running it
+    report = core_of(request).reports.cancel(caller, report_id)
     return ReportPublic.of(report)
 
 
@@ -118,14 +114,13 @@ class FormatAdd(BaseModel):
 )
 def add_format(report_id: str, body: FormatAdd, caller: Caller, request: Request) -> ReportPublic:
     """Make another format of a finished report from its kept rows (template keep_data)."""
-    report = service_of(request).add_format(caller, report_id, body.format)
-    request.app.state.notify_created()
+    report = core_of(request).reports.add_format(caller, report_id, body.format)
     return ReportPublic.of(report)
 
 
 @router.delete("/{report_id}", status_code=204, responses=_ERRORS)
 def delete_report(report_id: str, caller: Caller, request: Request) -> Response:
-    service_of(request).delete_report(caller, report_id)
+    core_of(request).reports.delete(caller, report_id)
     return Response(status_code=204)
 
 
@@ -141,9 +136,8 @@ def download(
     format: str | None = None,
     part: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
-    service = service_of(request)
-    found = service.open_download(caller, report_id, format, part)
-    return stream_download(service, found, request)
+    found = core_of(request).downloads.open_download(caller, report_id, format, part)
+    return stream_download(found, request)
 
 
 @router.get("/{report_id}/download_url", response_model=DownloadUrlPublic, responses=_ERRORS)
@@ -155,7 +149,7 @@ def download_url(
     part: Annotated[int | None, Query(ge=1)] = None,
     expires_in: Annotated[int | None, Query(ge=1, le=7 * 86_400)] = None,
 ) -> DownloadUrlPublic:
-    link = service_of(request).download_link(
+    link = core_of(request).downloads.download_link(
         caller,
         report_id,
         format,
@@ -179,13 +173,13 @@ def download_url(
     response_class=StreamingResponse,
 )
 async def events(report_id: str, caller: Caller, request: Request) -> StreamingResponse:
-    service = service_of(request)
+    reports = core_of(request).reports
     reads: ReportReads | None = request.app.state.report_reads
 
     async def read() -> Report:  # each poll on the loop, one statement (no thread per stream)
         if reads is not None:
             return await reads.get_report(caller, report_id)
-        return await run_in_threadpool(service.get_report, caller, report_id)
+        return await run_in_threadpool(reports.get, caller, report_id)
 
     first = await read()
 

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from reportd.domain.models import Principal
-from reportd.entrypoints.api.auth import principal, service_of
+from reportd.domain.paging import MAX_PAGE
+from reportd.entrypoints.api.auth import core_of, principal
 from reportd.entrypoints.api.schedule_schemas import (
     ScheduleCreate,
     SchedulePublic,
@@ -27,7 +28,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 def create_schedule(
     body: ScheduleCreate, caller: Caller, request: Request, response: Response
 ) -> SchedulePublic:
-    schedule = service_of(request).schedules.create(caller, body.to_schedule())
+    schedule = core_of(request).schedules.create(caller, body.to_schedule())
     response.headers["Location"] = f"/v1/schedules/{schedule.id}"
     return SchedulePublic.of(schedule)
 
@@ -36,29 +37,29 @@ def create_schedule(
 def list_schedules(
     caller: Caller,
     request: Request,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> SchedulesPublic:
-    found, total = service_of(request).schedules.list(caller, limit=limit, offset=offset)
+    found, total = core_of(request).schedules.list(caller, limit=limit, offset=offset)
     return SchedulesPublic(results=[SchedulePublic.of(s) for s in found], total_count=total)
 
 
 @router.get("/{schedule_id}", response_model=SchedulePublic, responses=_ERRORS)
 def get_schedule(schedule_id: str, caller: Caller, request: Request) -> SchedulePublic:
-    return SchedulePublic.of(service_of(request).schedules.get(caller, schedule_id))
+    return SchedulePublic.of(core_of(request).schedules.get(caller, schedule_id))
 
 
 @router.patch("/{schedule_id}", response_model=SchedulePublic, responses=_ERRORS)
 def update_schedule(
     schedule_id: str, body: ScheduleUpdate, caller: Caller, request: Request
 ) -> SchedulePublic:
-    updated = service_of(request).schedules.update(caller, schedule_id, body.to_changes())
+    updated = core_of(request).schedules.update(caller, schedule_id, body.to_changes())
     return SchedulePublic.of(updated)
 
 
 @router.delete("/{schedule_id}", status_code=204, responses=_ERRORS)
 def delete_schedule(schedule_id: str, caller: Caller, request: Request) -> Response:
-    service_of(request).schedules.delete(caller, schedule_id)
+    core_of(request).schedules.delete(caller, schedule_id)
     return Response(status_code=204)
 
 
@@ -66,8 +67,7 @@ def delete_schedule(schedule_id: str, caller: Caller, request: Request) -> Respo
 def run_schedule(
     schedule_id: str, caller: Caller, request: Request, response: Response
 ) -> ReportPublic:
-    report = service_of(request).schedules.run_now(caller, schedule_id)
-    request.app.state.notify_created()
+    report = core_of(request).schedules.run_now(caller, schedule_id)
     response.headers["Location"] = f"/v1/reports/{report.id}"
     return ReportPublic.of(report)
 
@@ -77,10 +77,10 @@ def schedule_runs(
     schedule_id: str,
     caller: Caller,
     request: Request,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: str | None = None,
 ) -> ReportsPublic:
-    page = service_of(request).schedules.runs(caller, schedule_id, limit=limit, cursor=cursor)
+    page = core_of(request).schedules.runs(caller, schedule_id, limit=limit, cursor=cursor)
     return ReportsPublic(
         results=[ReportPublic.of(r) for r in page.results],
         total_count=page.total_count,

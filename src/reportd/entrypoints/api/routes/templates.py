@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportd.domain.models import Principal, ReportRequest
-from reportd.entrypoints.api.auth import principal, service_of
+from reportd.entrypoints.api.auth import core_of, principal
 from reportd.entrypoints.api.schemas import ErrorBody, TemplatePublic, TemplatesPublic
 
 router = APIRouter(prefix="/v1/templates", tags=["templates"])
@@ -20,13 +20,13 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 
 @router.get("", response_model=TemplatesPublic, responses=_ERRORS)
 def list_templates(caller: Caller, request: Request) -> TemplatesPublic:
-    found = service_of(request).list_templates(caller)
+    found = core_of(request).catalog.list_templates(caller)
     return TemplatesPublic(results=[TemplatePublic.of(t) for t in found], total_count=len(found))
 
 
 @router.get("/{template_id}", response_model=TemplatePublic, responses=_ERRORS)
 def get_template(template_id: str, caller: Caller, request: Request) -> TemplatePublic:
-    return TemplatePublic.of(service_of(request).get_template(caller, template_id))
+    return TemplatePublic.of(core_of(request).catalog.get_template(caller, template_id))
 
 
 class QueryValidate(BaseModel):
@@ -52,7 +52,7 @@ def validate_query(
     template_id: str, body: QueryValidate, caller: Caller, request: Request
 ) -> QueryValid:
     """200 ``{"valid": true}``, or the error a create would give (``details.position``)."""
-    service_of(request).validate_query(
+    core_of(request).catalog.validate_query(
         caller, template_id, body.filter, body.order_by, body.options
     )
     return QueryValid()
@@ -87,7 +87,7 @@ def preview(template_id: str, body: PreviewAsk, caller: Caller, request: Request
         filter=body.filter,
         order_by=tuple(body.order_by),
     )
-    found = service_of(request).preview.preview(caller, ask)
+    found = core_of(request).preview.preview(caller, ask)
     return PreviewPublic(
         template_id=found.template_id,
         fields=list(found.fields),

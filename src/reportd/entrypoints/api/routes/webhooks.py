@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from reportd.app.webhooks import WebhookService
 from reportd.domain.errors import Unavailable
 from reportd.domain.models import Principal
-from reportd.entrypoints.api.auth import principal, service_of
+from reportd.domain.paging import MAX_PAGE
+from reportd.entrypoints.api.auth import core_of, principal
 from reportd.entrypoints.api.schemas import MAX_OFFSET, ErrorBody
 from reportd.entrypoints.api.webhook_schemas import (
     CallbackSecretPublic,
@@ -29,7 +30,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 
 
 def _webhooks(request: Request) -> WebhookService:
-    hooks = service_of(request).webhooks
+    hooks = core_of(request).webhooks
     if hooks is None:
         raise Unavailable("webhooks are not configured on this server")
     return hooks
@@ -72,7 +73,7 @@ def webhook_deliveries(
     webhook_id: str,
     caller: Caller,
     request: Request,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> DeliveriesPublic:
     page = _webhooks(request).deliveries(caller, webhook_id, limit=limit, offset=offset)

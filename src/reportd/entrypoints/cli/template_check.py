@@ -12,7 +12,8 @@ from typing import Any
 
 from reportd.adapters.sources.base import Source
 from reportd.adapters.sources.registry import build_source
-from reportd.adapters.template_files import load_template_file, resolve_options
+from reportd.adapters.template_files import load_template_file
+from reportd.app.options import resolve_options
 from reportd.config import Settings
 from reportd.domain.errors import ReportdError
 from reportd.domain.models import Template

@@ -1,0 +1,161 @@
+"""The webhook dispatcher: outbox to deliveries, then due deliveries to signed POSTs.
+
+It runs in every worker process; the webhooks port makes each claim exclusive, so many
+dispatchers never POST one delivery at once. The POST itself goes through a ``Poster``
+(``reportd.adapters.http_poster`` over httpx): this module decides what to send, to whom,
+signed how, and what happens after; never how bytes cross the network.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from reportd.app.urls import check_url
+from reportd.app.webhooks import EVENT_OF_STATE, WebhookService
+from reportd.domain.errors import ValidationError
+from reportd.domain.models import Report
+from reportd.domain.webhook_signatures import (
+    DELIVERY_HEADER,
+    EVENT_HEADER,
+    SIGNATURE_HEADER,
+    signature_header,
+)
+
+if TYPE_CHECKING:
+    from reportd.app.ports import ReportRepository, WebhookRepository
+    from reportd.domain.webhooks import ClaimedDelivery
+
+__all__ = ["Poster", "WebhookDispatcher"]
+
+log = logging.getLogger("reportd.app.webhooks")
+
+
+class Poster(Protocol):
+    """One POST: the status, and an error unless it is a 2xx (the body is never read)."""
+
+    def post(
+        self, url: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int | None, str | None]: ...
+    def close(self) -> None: ...
+
+
+class WebhookDispatcher:
+    """Outbox to deliveries, then due deliveries to POSTs; safe to run in many processes."""
+
+    def __init__(
+        self,
+        *,
+        webhooks: WebhookRepository,
+        reports: ReportRepository,
+        service: WebhookService,
+        poster: Poster,
+        render: Callable[[Report], str],
+        owner: str,
+        batch: int = 50,
+    ) -> None:
+        self.service = service
+        self._reports = reports
+        self._render = render
+        self.store = webhooks
+        self.policy = service.policy
+        self.owner = owner
+        self.batch = batch
+        self._poster = poster
+        self.on_failure: Callable[[bool], None] | None = None  # metrics: called with `final`
+
+    def payload_of(self, report_id: str) -> str:
+        """The body of a delivery: the report as the API shows it (``render``)."""
+        return self._render(self._reports.get(report_id))
+
+    def run_once(self) -> int:
+        """One pass of both steps; how many deliveries were queued plus attempted."""
+        queued = self.store.enqueue_due(EVENT_OF_STATE, self.payload_of)
+        attempted = 0
+        while attempted < self.batch:
+            claimed = self.store.claim(self.owner, self.policy.lease_seconds)
+            if claimed is None:
+                break
+            self.attempt(claimed)
+            attempted += 1
+        return queued + attempted
+
+    def loop(self, stop: threading.Event) -> None:
+        """``run_once`` every ``poll_interval`` until ``stop``; errors are logged, not fatal."""
+        try:
+            while not stop.is_set():
+                try:
+                    busy = self.run_once()
+                except Exception:
+                    log.exception("webhook dispatch failed", extra={"action": "webhook_error"})
+                    busy = 0
+                if busy < self.batch:
+                    stop.wait(self.policy.poll_interval)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._poster.close()
+
+    def attempt(self, claimed: ClaimedDelivery) -> bool:
+        """POST one claimed delivery and record the outcome; True when it was delivered."""
+        delivery = claimed.delivery
+        secret = self._secret(claimed)
+        if secret is None:
+            return self._record(claimed, None, "the subscription was deleted", final=True)
+        try:
+            check_url(delivery.url, "callback_url")
+        except ValidationError as exc:
+            return self._record(claimed, None, exc.message, final=True)
+        body = delivery.payload.encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "reportd-webhooks",
+            SIGNATURE_HEADER: signature_header(secret, int(time.time()), body),
+            EVENT_HEADER: delivery.event,
+            DELIVERY_HEADER: delivery.id,
+        }
+        status, error = self._poster.post(delivery.url, body, headers)
+        if error is None and status is not None:
+            self.store.mark_delivered(delivery.id, self.owner, status)
+            self._log("webhook delivered", "webhook_delivered", claimed, status=status)
+            return True
+        return self._record(claimed, status, error or "no response", final=False)
+
+    def _secret(self, claimed: ClaimedDelivery) -> str | None:
+        if claimed.delivery.webhook_id is None:
+            return self.service.callback_secret_for(claimed.delivery.tenant_id)
+        return claimed.secret
+
+    def _record(
+        self, claimed: ClaimedDelivery, status: int | None, error: str, *, final: bool
+    ) -> bool:
+        attempts = claimed.delivery.attempts + 1
+        delay = None if final else self.policy.delay_after(attempts)
+        retry_at = None if delay is None else datetime.now(UTC) + timedelta(seconds=delay)
+        self.store.mark_attempt_failed(
+            claimed.delivery.id, self.owner, status=status, error=error, retry_at=retry_at
+        )
+        if self.on_failure is not None:
+            self.on_failure(retry_at is None)
+        action = "webhook_retry" if retry_at is not None else "webhook_failed"
+        self._log("webhook attempt failed", action, claimed, status=status, error=error)
+        return False
+
+    def _log(self, message: str, action: str, claimed: ClaimedDelivery, **extra: object) -> None:
+        delivery = claimed.delivery
+        log.info(
+            message,
+            extra={
+                "action": action,
+                "delivery_id": delivery.id,
+                "report_id": delivery.report_id,
+                "webhook_id": delivery.webhook_id,
+                "attempts": delivery.attempts + 1,
+                **extra,
+            },
+        )
