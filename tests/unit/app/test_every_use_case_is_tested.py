@@ -15,6 +15,7 @@ COVERED = {
     "events": "test_events_and_health",
     "health": "test_events_and_health",
     "idempotency": "test_idempotency",
+    "keys": "test_keys",
     "library": "test_library",
     "preview": "test_preview",
     "reports": "test_reports",
@@ -31,12 +32,14 @@ COVERED = {
 NOT_USE_CASES = {
     "__init__",
     "access",
+    "authentication",  # tests/unit/test_principal_cache.py (async, over AsyncReads)
     "generator",
     "oauth",  # tests/integration/test_oauth.py
     "options",
     "ports",  # the contract suite
     "principals",  # tests/unit/test_principal_cache.py
     "ratelimits",  # tests/unit/test_ratelimit_rules.py
+    "report_reads",  # tests/integration/test_async_reads.py (async, over AsyncReads)
     "tenancy",
     "tokens",
     "urls",
