@@ -178,10 +178,15 @@ timeout: 1
 """
 
 
-def test_timeout_cancels_a_hanging_postgresql_source_query(tmp_path: Path, pg_url: str) -> None:
+@pytest.mark.parametrize("driver", ["adbc", "sqlalchemy"])
+def test_timeout_cancels_a_hanging_postgresql_source_query(
+    tmp_path: Path, pg_url: str, driver: str
+) -> None:
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "sleepy.yaml").write_text(SLEEPY_TEMPLATE)
-    config = DEFAULT_CONFIG + f'\n[[sources]]\nname = "pg"\nurl = "{pg_url}"\n'
+    # postgresql:// is the ADBC source; postgresql+psycopg:// keeps SQLAlchemy.
+    url = pg_url.replace("postgresql+psycopg://", "postgresql://") if driver == "adbc" else pg_url
+    config = DEFAULT_CONFIG + f'\n[[sources]]\nname = "pg"\nurl = "{url}"\n'
     # The source streams through a server-side cursor: the backend shows FETCH, sleeping.
     sleeping = (
         "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
