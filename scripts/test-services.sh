@@ -11,6 +11,8 @@ if command -v pg_isready >/dev/null && ! pg_isready -h 127.0.0.1 -p 5432 -q; the
 fi
 # poppler-utils: the PDF tests read PDFs back with pdftotext and render them with pdftoppm.
 command -v pdftotext >/dev/null || { apt-get update -qq && apt-get install -y -qq poppler-utils; }
+# fonts-symbola: the PDF's monochrome emoji fallback font (tests/unit/test_pdf_text.py).
+[ -f /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf ] || { apt-get update -qq && apt-get install -y -qq fonts-symbola; }
 # LibreOffice opens the XLSX files in tests/unit/test_xlsx.py (a test fails without it in CI).
 command -v libreoffice >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui; }
 # chromium: the console's browser tests (tests/e2e) drive Debian's, not a downloaded one.

@@ -13,6 +13,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from reportd.adapters.template_display import parse_display, parse_totals
 from reportd.domain.errors import ValidationError
 from reportd.domain.formats import FieldType, Format, ZipEncryption
 from reportd.domain.models import CSV_DELIMITERS, ChartSpec, CsvLayout, Field, PdfLayout, Template
@@ -49,6 +50,8 @@ def parse_template(data: Any, origin: str = "<template>") -> Template:
         subject=data.get("subject"),
         pdf=_pdf(data.get("pdf"), fields, origin),
         csv=_csv(data.get("csv"), origin),
+        display=parse_display(data, data["fields"], fields, origin),
+        totals=parse_totals(data.get("totals"), fields, origin),
         max_rows_per_file=data.get("max_rows_per_file"),
         max_bytes_per_file=data.get("max_bytes_per_file"),
         keep_data=bool(data.get("keep_data", False)),
@@ -154,15 +157,20 @@ def _positive_int(data: Mapping[str, Any], key: str, default: int, origin: str) 
 def _csv(raw: Any, origin: str) -> CsvLayout:
     if raw is None:
         return CsvLayout()
-    if not isinstance(raw, Mapping) or set(raw) - {"bom", "delimiter"}:
-        raise ValidationError(f"{origin}: csv takes only bom (true/false) and delimiter")
+    if not isinstance(raw, Mapping) or set(raw) - {"bom", "delimiter", "formatted"}:
+        raise ValidationError(
+            f"{origin}: csv takes only bom (true/false), delimiter and formatted (true/false)"
+        )
     bom = raw.get("bom", False)
     delimiter = raw.get("delimiter", ",")
+    formatted = raw.get("formatted", False)
     if not isinstance(bom, bool):
         raise ValidationError(f"{origin}: csv.bom must be true or false")
+    if not isinstance(formatted, bool):
+        raise ValidationError(f"{origin}: csv.formatted must be true or false")
     if delimiter not in CSV_DELIMITERS:
         raise ValidationError(f"{origin}: csv.delimiter must be one of {list(CSV_DELIMITERS)}")
-    return CsvLayout(bom=bom, delimiter=delimiter)
+    return CsvLayout(bom=bom, delimiter=delimiter, formatted=formatted)
 
 
 def _pdf(raw: Any, fields: tuple[Field, ...], origin: str) -> PdfLayout | None:
@@ -189,7 +197,16 @@ def _pdf(raw: Any, fields: tuple[Field, ...], origin: str) -> PdfLayout | None:
         chart=chart,
         landscape=raw.get("landscape"),
         row_cap=int(raw.get("row_cap", 100_000)),
+        max_pages=_max_pages(raw.get("max_pages"), origin),
     )
+
+
+def _max_pages(raw: Any, origin: str) -> int | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+        raise ValidationError(f"{origin}: pdf.max_pages must be a whole number of pages, 1 or more")
+    return raw
 
 
 def load_template_file(path: Path) -> Template:

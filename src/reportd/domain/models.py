@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
 
+from reportd.domain.display import Display, TotalKind
 from reportd.domain.formats import FieldType, Format, Packaging, ZipEncryption
 from reportd.domain.states import ReportState
 
@@ -106,6 +107,7 @@ class PdfLayout:
     chart: ChartSpec | None = None
     landscape: bool | None = None
     row_cap: int = 100_000
+    max_pages: int | None = None  # the table stops here, and the last page says so
 
 
 CSV_DELIMITERS = (",", ";", "\t", "|")
@@ -121,6 +123,7 @@ class CsvLayout:
 
     bom: bool = False
     delimiter: str = ","
+    formatted: bool = False  # cells as the template's display formats show them, not raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +142,8 @@ class Template(Evolvable):
     subject: Mapping[str, Any] | None = None
     pdf: PdfLayout | None = None
     csv: CsvLayout = CsvLayout()
+    display: Display = field(default_factory=Display)
+    totals: tuple[tuple[str, TotalKind], ...] = ()  # (field, kind), in the template's order
     max_rows_per_file: int | None = None
     max_bytes_per_file: int | None = None
     keep_data: bool = False

@@ -1,7 +1,9 @@
 """CSV: RFC 4180, a header row of field names, ``\\n`` line endings, UTF-8.
 
 A template's ``csv:`` may ask for a UTF-8 BOM (so Excel reads UTF-8) and another delimiter
-(``;`` for European Excel, tab, ``|``); quoting then follows that delimiter.
+(``;`` for European Excel, tab, ``|``); quoting then follows that delimiter. With
+``formatted: true`` the fields with a display format (and datetimes, when the template has a
+display time zone) are written as the PDF shows them (``€1,234.50``), not as raw values.
 
 Fields are quoted only where needed: a string holding a quote, comma or line break, and the
 empty string (quoted so it stays distinct from NULL, which is an empty field), as DuckDB does.
@@ -18,6 +20,7 @@ import pyarrow.compute as pc
 
 from reportd.domain.formats import Format
 from reportd.generation.formats.base import WriteContext
+from reportd.generation.formats.display import ColumnDisplay, column_displays
 from reportd.generation.formats.render import has_empty_string, plain, string_data, text
 from reportd.generation.formats.text import TextWriter, suffix
 
@@ -29,6 +32,12 @@ class CsvWriter(TextWriter):
 
     def __init__(self, path: Path, schema: pa.Schema, context: WriteContext) -> None:
         self.layout = context.template.csv
+        self.shown: list[ColumnDisplay | None] = [None] * len(schema)
+        if self.layout.formatted:
+            self.shown = [
+                d if d.changes_text else None
+                for d in column_displays(schema, context.template.display)
+            ]
         super().__init__(path, schema, context)
 
     def header(self) -> bytes:
@@ -38,7 +47,10 @@ class CsvWriter(TextWriter):
 
     def render(self, batch: pa.RecordBatch) -> pa.Array:
         sep = self.layout.delimiter
-        columns = [csv_column(column, sep) for column in batch.columns]
+        columns = [
+            csv_column(column if shown is None else shown.texts(column), sep)
+            for column, shown in zip(batch.columns, self.shown, strict=True)
+        ]
         if not columns:
             return pa.array(["\n"] * batch.num_rows, pa.string())
         if len(columns) == 1:

@@ -17,7 +17,14 @@ What a cell holds, and why:
   changes silently: integers beyond +/-2**53 (a double cannot hold them exactly) and dates
   before 1900-03-01 (outside Excel's calendar, whose 1900 has a 29 February);
 - strings are cut at Excel's 32,767 characters per cell, and a cut cell ends with a note
-  saying so (``CUT_MARK``).
+  saying so (``CUT_MARK``);
+- a template's display formats become the cells' Excel number formats (``display.py``): the
+  values stay numbers and dates, only their look changes; a display time zone moves the
+  datetimes' wall time into that zone. Formatted dates go in as Excel serial numbers, since
+  the typed table path gives date columns its own date format;
+- a template's ``totals`` are a bold row of values (not formulas) after one blank row, so
+  sorting and the autofilter leave it out; a total that is not a sum says what it is in its
+  number format (``avg 12.50``), so the cell stays a number.
 
 Excel's 1,048,576 rows are a limit of a sheet, not of a workbook: data past 1,048,575 rows
 continues on a second sheet, a third, ..., each with its own header. Sheets are named
@@ -28,7 +35,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +44,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import rvgsrust_xlsxwriter as rx
 
+from reportd.domain.display import TotalKind
 from reportd.domain.formats import Format
 from reportd.domain.models import Field
 from reportd.generation.formats.base import FormatWriter, WriteContext
+from reportd.generation.formats.display import ColumnDisplay, column_displays, in_zone
 from reportd.generation.formats.render import finite_or_null, plain, text
+from reportd.generation.formats.totals import Total, Totals
 
 # Data rows per sheet: Excel's 1,048,576 rows less the header row.
 ROWS_PER_SHEET = 1_048_575
@@ -54,10 +65,15 @@ MAX_EXACT_INT = 2**53
 FIRST_DATE = date(1900, 3, 1)
 FIRST_DATETIME = datetime(1900, 3, 1)
 MAX_WIDTH = 60
+PORTRAIT_CHARS = 110  # column widths (characters) a portrait A4 page prints readably
 # Clean rows between text-needing ones shorter than this go cell by cell (measured break-even).
 MIN_TABLE_ROWS = 16
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+TOTAL_LABEL = "Total"
+# Excel's serial day of 1970-01-01 (its day 0 is 1899-12-30), to write dates as numbers.
+EPOCH_SERIAL = 25_569.0
+_US_PER_DAY = 86_400_000_000.0
 _FIXED_WIDTHS = ((pa.types.is_timestamp, 19), (pa.types.is_date, 10), (pa.types.is_boolean, 5))
 _NUMBER_WIDTH = 12  # Excel's General format shows about 11 characters of a number
 
@@ -81,15 +97,28 @@ class XlsxWriter(FormatWriter):
         self._headers = header_titles(schema, context.fields)
         self._book = rx.Workbook(str(path))
         self._bold = self._book.add_format().set_bold()
-        self._formats = [self._number_format(field.type) for field in schema]
+        self._displays = column_displays(schema, context.template.display)
+        self._formats = [
+            self._number_format(field.type, shown)
+            for field, shown in zip(schema, self._displays, strict=True)
+        ]
+        self._column_formats = {
+            f"c{i}": fmt
+            for i, (fmt, shown) in enumerate(zip(self._formats, self._displays, strict=True))
+            if shown.excel_code() is not None
+        }
+        self._totals = Totals(context.template.totals, schema)
         self._widths: list[float] | None = None
         self._sheet: Any = None
         self._sheets = 0
         self._sheet_rows = 0
         self._closed = False
 
-    def _number_format(self, arrow_type: pa.DataType) -> Any:
+    def _number_format(self, arrow_type: pa.DataType, shown: ColumnDisplay) -> Any:
         """The format of cells written one by one; tables get the same ones by type."""
+        code = shown.excel_code()
+        if code is not None:
+            return self._book.add_format().set_num_format(code)
         if pa.types.is_timestamp(arrow_type):
             return self._book.add_format().set_num_format(DATETIME_FORMAT)
         if pa.types.is_date(arrow_type):
@@ -111,6 +140,8 @@ class XlsxWriter(FormatWriter):
         self._closed = True
         if self._sheet is None:
             self._start_sheet(None)  # an empty report is still a sheet with its header
+        if self._totals:
+            self._write_totals()
         self._finish_sheet()
         self._book.close()
 
@@ -119,7 +150,7 @@ class XlsxWriter(FormatWriter):
         if self._sheet is not None:
             self._finish_sheet()
         if self._widths is None:
-            self._widths = column_widths(self._headers, sample)
+            self._widths = self._shown_widths(column_widths(self._headers, sample), sample)
         self._sheets += 1
         name = sheet_title(self.context.report_name or self.context.template.name, self._sheets)
         self._sheet = self._book.add_worksheet(name, constant_memory=True)
@@ -129,6 +160,32 @@ class XlsxWriter(FormatWriter):
             self._sheet.set_column_width(col, width)
         self._sheet.write_row(0, 0, self._headers, self._bold)
         self._sheet.freeze_panes(1, 0)
+        self._print_setup()
+
+    def _print_setup(self) -> None:
+        """Printed (or saved as PDF): every column on the page's width, the header on every
+        page, landscape when the columns are wide, and "Page N of M" in the footer."""
+        sheet = self._sheet
+        sheet.set_print_fit_to_pages(1, 0)
+        sheet.set_repeat_rows(0, 0)
+        if sum(self._widths or ()) > PORTRAIT_CHARS:
+            sheet.set_landscape()
+        sheet.set_footer("&L&A&RPage &P of &N")
+
+    def _shown_widths(self, widths: list[float], sample: pa.RecordBatch | None) -> list[float]:
+        """Room for display-formatted values (``€1,234.50``) and totals (``count 1,204``)."""
+        if sample is None:
+            return widths
+        kinds = dict(self.context.template.totals)
+        for index, shown in enumerate(self._displays):
+            name = self.schema.field(index).name
+            if shown.format is None and name not in kinds:
+                continue
+            texts = shown.texts(sample.column(index).slice(0, 200))
+            longest = int(pc.max(pc.utf8_length(texts)).as_py() or 0) if len(texts) else 0
+            extra = len(kinds[name].label) + 1 if name in kinds else 0
+            widths[index] = float(min(MAX_WIDTH, max(widths[index], longest + extra + 3)))
+        return widths
 
     def _finish_sheet(self) -> None:
         if self._headers:
@@ -136,13 +193,20 @@ class XlsxWriter(FormatWriter):
 
     def _write_rows(self, batch: pa.RecordBatch) -> None:
         first = self._sheet_rows + 1
-        cells = [excel_cells(column) for column in batch.columns]
+        if self._totals:
+            self._totals.add(batch)
+        cells = [
+            self._cells(column, shown)
+            for column, shown in zip(batch.columns, self._displays, strict=True)
+        ]
         typed = [column for column, _ in cells]
         masks = [mask for _, mask in cells]
         for start, length, as_table in table_runs(masks, batch.num_rows):
             if as_table:
                 table = _table([column.slice(start, length) for column in typed])
-                self._sheet.write_dataframe(first + start, 0, table, write_header=False)
+                self._sheet.write_dataframe(
+                    first + start, 0, table, write_header=False, column_formats=self._column_formats
+                )
             else:
                 part = batch.slice(start, length)
                 columns = [
@@ -153,6 +217,42 @@ class XlsxWriter(FormatWriter):
         self._sheet_rows += batch.num_rows
         self.rows += batch.num_rows
 
+    @staticmethod
+    def _cells(column: pa.Array, shown: ColumnDisplay) -> tuple[pa.Array, pa.Array | None]:
+        """A column's cells, moved to its display zone, formatted dates as serial numbers."""
+        if shown.zone is not None:
+            column = in_zone(column, shown.zone)
+        typed, mask = excel_cells(column)
+        if shown.excel_code() is not None and (
+            pa.types.is_timestamp(typed.type) or pa.types.is_date(typed.type)
+        ):
+            typed = excel_serial(typed)
+        return typed, mask
+
+    def _write_totals(self) -> None:
+        """The total row, one blank row below the data (outside the autofilter)."""
+        if self._sheet_rows + 2 >= self._rows_per_sheet + 1:
+            self._start_sheet(None)
+        row = self._sheet_rows + 2
+        totals = self._totals.by_index()
+        label_col = next((i for i in range(len(self._headers)) if i not in totals), None)
+        if label_col is not None:
+            self._sheet.write(row, label_col, TOTAL_LABEL, self._bold)
+        for index, total in totals.items():
+            value = total_cell(total, self._displays[index])
+            if value is not None:
+                self._sheet.write(row, index, value, self._total_format(total, index))
+
+    def _total_format(self, total: Total, index: int) -> Any:
+        shown = self._displays[index]
+        code = shown.excel_code() or _default_code(self.schema.field(index).type, total)
+        if total.kind is TotalKind.COUNT:
+            code = "#,##0"
+        label = total.kind.label
+        if label:
+            code = f'"{label} "{code}'
+        return self._book.add_format().set_num_format(code).set_bold()
+
     def _write_cells(self, first_row: int, columns: list[list[Any]]) -> None:
         """Row by row, cell by cell: for rows a typed table cannot carry (see ``table_runs``)."""
         write = self._sheet.write
@@ -161,6 +261,42 @@ class XlsxWriter(FormatWriter):
             for col, value in enumerate(values):
                 if value is not None:
                     write(row, col, value, formats[col])
+
+
+def total_cell(total: Total, shown: ColumnDisplay) -> Any:
+    """A total as an Excel cell value: a number, or a date/datetime at its display wall time."""
+    value = total.value
+    if isinstance(value, datetime):
+        if shown.zone is not None:
+            value = in_zone(pa.array([value]), shown.zone)
+            value = pc.local_timestamp(value)[0].as_py()
+        elif value.tzinfo is not None:
+            value = value.replace(tzinfo=None)
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, time):
+        return value.isoformat()  # Excel's times are fractions of a day: the CSV's text
+    return value
+
+
+def _default_code(arrow_type: pa.DataType, total: Total) -> str:
+    if pa.types.is_timestamp(arrow_type):
+        return DATETIME_FORMAT
+    if pa.types.is_date(arrow_type):
+        return DATE_FORMAT
+    if total.kind is TotalKind.AVG:
+        return "#,##0.00"
+    return "General"
+
+
+def excel_serial(column: pa.Array) -> pa.Array:
+    """Dates and naive datetimes as Excel serial day numbers (what an Excel date is)."""
+    if pa.types.is_date(column.type):
+        days = pc.cast(pc.cast(column, pa.int32()), pa.float64())
+    else:
+        micros = pc.cast(pc.cast(column, pa.timestamp("us")), pa.int64())
+        days = pc.divide(pc.cast(micros, pa.float64()), _US_PER_DAY)
+    return pc.add(days, EPOCH_SERIAL)
 
 
 def header_titles(schema: pa.Schema, fields: Sequence[Field]) -> list[str]:

@@ -1,34 +1,41 @@
 """Drawing the chart into the room page 1 kept for it, as a 200-dpi PNG.
 
 matplotlib (Agg) renders it and is imported here only, inside the functions: it is slow to load.
+Its labels fall back through the PDF's own fonts (DejaVu Sans, Noto Sans CJK, Symbola), and a
+character none of them has is shown as the document's mark (``Document.printable``), not as a
+box. matplotlib (3.10 and later) lays right-to-left labels out itself, through libraqm.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from fpdf import FPDF
-
 from reportd.generation.formats.pdf.chart_data import Categories, ChartData, Series
-from reportd.generation.formats.pdf.fonts import cjk_font
+from reportd.generation.formats.pdf.fonts import cjk_font, emoji_font
 from reportd.generation.formats.pdf.style import CHART_COLORS, OTHER_COLOR
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
+    from reportd.generation.formats.pdf.document import Document
+
 TOP = {"bar": 12, "pie": 7}  # categories shown; the rest are summed as "Other"
 
 
-def draw_chart(doc: FPDF, data: ChartData, box: tuple[float, float, float, float]) -> None:
+Clean = Callable[[str], str]
+
+
+def draw_chart(doc: Document, data: ChartData, box: tuple[float, float, float, float]) -> None:
     x, y, width, height = box
-    png = _render_chart(data, width / 25.4, height / 25.4)
+    png = _render_chart(data, width / 25.4, height / 25.4, doc.printable)
     doc.image(png, x=x, y=y, w=width, h=height)
 
 
-def _render_chart(data: ChartData, width_in: float, height_in: float) -> io.BytesIO:
+def _render_chart(data: ChartData, width_in: float, height_in: float, clean: Clean) -> io.BytesIO:
     """The chart as a 200-dpi PNG; matplotlib is imported here only (it is slow to load)."""
     from matplotlib import rc_context
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -38,7 +45,7 @@ def _render_chart(data: ChartData, width_in: float, height_in: float) -> io.Byte
         figure = Figure(figsize=(width_in, height_in), layout="constrained")
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
-        _plot(axes, data)
+        _plot(axes, data, clean)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=200)
     buffer.seek(0)
@@ -49,6 +56,8 @@ def _chart_style() -> dict[RcKeyType, Any]:
     families = ["DejaVu Sans"]
     if _register_cjk_for_matplotlib():
         families.append("Noto Sans CJK KR")
+    if _register_emoji_for_matplotlib():
+        families.append("Symbola")
     return {
         "font.family": families,
         "font.size": 8,
@@ -78,7 +87,18 @@ def _register_cjk_for_matplotlib() -> bool:
     return True
 
 
-def _plot(axes: Any, data: ChartData) -> None:
+@cache
+def _register_emoji_for_matplotlib() -> bool:
+    from matplotlib import font_manager
+
+    path = emoji_font()
+    if path is None:
+        return False
+    font_manager.fontManager.addfont(str(path))
+    return True
+
+
+def _plot(axes: Any, data: ChartData, clean: Clean) -> None:
     spec = data.spec
     if isinstance(data, Series):
         xs, ys = data.points()
@@ -88,14 +108,14 @@ def _plot(axes: Any, data: ChartData) -> None:
         axes.yaxis.set_major_formatter(_thousands())
     elif isinstance(data, Categories) and spec.type == "pie":
         labels, values = data.top(TOP["pie"])
-        _pie(axes, labels, values)
+        _pie(axes, [clean(label) for label in labels], values)
     elif isinstance(data, Categories) and spec.type == "line":
-        labels, values = list(data.sums), list(data.sums.values())
+        labels, values = [clean(str(label)) for label in data.sums], list(data.sums.values())
         axes.plot(labels, values, color=CHART_COLORS[0], linewidth=1.4)
     elif isinstance(data, Categories):
         labels, values = data.top(TOP["bar"])
-        _bars(axes, labels, values)
-    axes.set_title(data.title, loc="left")
+        _bars(axes, [clean(label) for label in labels], values)
+    axes.set_title(clean(data.title), loc="left")
     if not data.sums:
         axes.text(0.5, 0.5, "No data", ha="center", va="center", transform=axes.transAxes)
 

@@ -14,8 +14,8 @@ import pyarrow as pa
 
 from reportd.domain.models import PdfLayout
 from reportd.generation.formats.base import WriteContext
+from reportd.generation.formats.display import ColumnDisplay
 from reportd.generation.formats.pdf.style import BODY_PT, MAX_COL_W, MIN_COL_W, SMALL_BODY_PT
-from reportd.generation.formats.render import text
 
 if TYPE_CHECKING:
     from reportd.generation.formats.pdf.document import Document
@@ -37,6 +37,7 @@ def measure_columns(
     layout: PdfLayout,
     sample: pa.RecordBatch | None,
     doc: Document,
+    displays: Sequence[ColumnDisplay],
 ) -> list[Column]:
     """The shown columns (``pdf.columns`` or all) at their natural widths."""
     titles = {f.name: f.title for f in context.fields}
@@ -45,16 +46,18 @@ def measure_columns(
     for name in names:
         index = schema.get_field_index(name)
         title = titles.get(name, name)
-        values = _sample_texts(sample, index)
+        shown = displays[index]
+        values = _sample_texts(sample, index, shown)
         width = _natural_width(doc, title, values)
-        result.append(Column(index, title, width, align(schema.field(index).type)))
+        alignment = "R" if shown.numeric else align(schema.field(index).type)
+        result.append(Column(index, title, width, alignment))
     return result
 
 
-def _sample_texts(sample: pa.RecordBatch | None, index: int) -> list[str]:
+def _sample_texts(sample: pa.RecordBatch | None, index: int, shown: ColumnDisplay) -> list[str]:
     if sample is None:
         return []
-    return [v for v in text(sample.column(index).slice(0, SAMPLE_ROWS)).to_pylist() if v]
+    return [v for v in shown.texts(sample.column(index).slice(0, SAMPLE_ROWS)).to_pylist() if v]
 
 
 def _natural_width(doc: Document, title: str, values: Sequence[str]) -> float:
@@ -62,8 +65,7 @@ def _natural_width(doc: Document, title: str, values: Sequence[str]) -> float:
     doc.set_font("body", "B", BODY_PT)
     header = doc.get_string_width(title) + 2 * doc.c_margin
     doc.set_font("body", "", BODY_PT)
-    for value in values:
-        doc.need(value)
+    values = [doc.printable(value) for value in values]
     widths = sorted(doc.get_string_width(v) for v in values)
     body = widths[int(len(widths) * 0.9)] + 2 * doc.c_margin + 1 if widths else 0.0
     return min(MAX_COL_W, max(MIN_COL_W, header, body))

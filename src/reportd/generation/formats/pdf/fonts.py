@@ -1,13 +1,17 @@
 """The fonts: where their files are, and the advance width of each glyph.
 
-DejaVu Sans comes from matplotlib's own wheel (Latin, Greek, Cyrillic; always installed with
-matplotlib); Noto Sans CJK KR from the ``noto-cjk-sans-otc`` wheel is the fallback for Hangul
-and Han. Both are subset-embedded.
+DejaVu Sans comes from matplotlib's own wheel (Latin, Greek, Cyrillic, Arabic, Hebrew; always
+installed with matplotlib); Noto Sans CJK KR from the ``noto-cjk-sans-otc`` wheel is the
+fallback for Hangul and Han; Symbola from Debian's ``fonts-symbola`` (monochrome, Unicode 9
+emoji and symbols; no wheel ships a monochrome emoji font) is the last fallback, for emoji.
+All are subset-embedded. A colour emoji font (Noto Color Emoji) is bitmaps: ten times the
+size in every PDF, and not drawn by every viewer.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -22,6 +26,15 @@ if TYPE_CHECKING:
 CJK_FACE = 1  # "Noto Sans CJK KR" in the collection: Korean glyph forms for Han too
 
 _DEBIAN_CJK = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+_DEBIAN_EMOJI = (
+    Path("/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf"),  # fonts-symbola
+    Path("/usr/share/fonts/truetype/symbola/Symbola.ttf"),
+)
+# Hebrew to Arabic Extended-A, and their presentation forms: shaped, never drawn as is.
+_RIGHT_TO_LEFT = (0x0590, 0xFEFC)
+RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+# Blocks whose characters are emoji or pictographs more often than CJK punctuation.
+_EMOJI_BLOCKS = ((0x2190, 0x21FF), (0x2300, 0x2BFF), (0x1F000, 0x1FAFF))
 
 
 def ttf(doc: FPDF, key: str) -> TTFFont:
@@ -52,6 +65,24 @@ def cjk_font() -> Path | None:
     return path if path.is_file() else None
 
 
+@cache
+def emoji_font() -> Path | None:
+    """Symbola from Debian's fonts-symbola, else none (emoji then show as a mark)."""
+    return next((path for path in _DEBIAN_EMOJI if path.is_file()), None)
+
+
+def looks_like_emoji(char: str) -> bool:
+    """Whether to try the emoji font before the CJK one (it is smaller to load)."""
+    code = ord(char)
+    return any(low <= code <= high for low, high in _EMOJI_BLOCKS)
+
+
+@cache
+def shaping_available() -> bool:
+    """uharfbuzz (a dependency) is importable: fpdf2 shapes right-to-left text with it."""
+    return importlib.util.find_spec("uharfbuzz") is not None
+
+
 class Widths(dict[str, float]):
     """Advance width (mm) of each character at the body size, looked up on first sight."""
 
@@ -65,9 +96,10 @@ class Widths(dict[str, float]):
         code = ord(char)
         font = ttf(self.doc, "body")
         if code in font.cmap:
-            self.plain.add(char)
+            if not _RIGHT_TO_LEFT[0] <= code <= _RIGHT_TO_LEFT[1]:
+                self.plain.add(char)  # right-to-left text must be shaped: cell(), not text()
         else:
-            font = self.doc.load_cjk() or font
+            font = self.doc.font_for(char)
         width: float = font.cw[code] * self.scale
         self[char] = width
         return width

@@ -11,11 +11,13 @@ SMALL_BODY_PT = 6.5
 MAX_LINES = 3  # longer cell text is cut with an ellipsis after this many lines
 MIN_COL_W, MAX_COL_W = 12.0, 70.0
 CHART_H = {"P": 72.0, "L": 62.0}
+CLOSING_ROOM = 30.0  # mm the last page allowed by pdf.max_pages keeps for totals and the note
 
 DARK = (38, 50, 66)
 MUTED = (110, 120, 132)
 INK = (30, 33, 38)
 ZEBRA = (241, 244, 248)
+TOTALS_FILL = (226, 232, 240)
 RULE = (200, 206, 214)
 WHITE = (255, 255, 255)
 OTHER_COLOR = "#b4bcc6"

@@ -1,6 +1,7 @@
 """The title block on page 1 and the facts of the run (template, options, filter, order).
 
-The row count is known only at the end, so its place is kept and filled in by ``close()``.
+The row and page counts are known only at the end, so their places are kept and filled in by
+``close()``: a reader learns up front how long the document is.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ class Summary:
         self.context = context
         self.title = title
         self.rows_at = (0.0, 0.0)
+        self.pages_at = (0.0, 0.0)
 
     def draw(self) -> None:
         doc, context = self.doc, self.context
         doc.set_font("body", "B", 17)
         doc.set_text_color(*DARK)
-        doc.multi_cell(doc.epw, 8, self.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        doc.multi_cell(doc.epw, 8, doc.printable(self.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         doc.set_font("body", "", 9)
         doc.set_text_color(*MUTED)
         doc.cell(doc.epw, 5, doc.generated, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -46,29 +48,34 @@ class Summary:
             self._fact("Report", context.report_name)
         self.rows_at = (doc.l_margin + self.KEY_W, doc.get_y())
         self._fact("Rows", "")
+        self.pages_at = (doc.l_margin + self.KEY_W, doc.get_y())
+        self._fact("Pages", "")
         self._fact("Options", _options_text(context.options))
         self._fact("Filter", context.filter or "none")
         self._fact("Order", _order_text(context.order_by))
 
     def _fact(self, key: str, value: str) -> None:
         doc = self.doc
-        doc.need(value)
+        value = doc.printable(value)
         doc.set_font("body", "B", 8.5)
         doc.set_text_color(*MUTED)
         doc.cell(self.KEY_W, 4.6, key)
         doc.set_font("body", "", 8.5)
         doc.set_text_color(*INK)
-        doc.multi_cell(doc.epw - self.KEY_W, 4.6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        with doc.shaped(value):
+            doc.multi_cell(doc.epw - self.KEY_W, 4.6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-    def fill_rows(self, total: int, drawn: int) -> None:
+    def fill_counts(self, total: int, drawn: int, pages: int) -> None:
         doc = self.doc
-        doc.set_xy(*self.rows_at)
         doc.set_font("body", "", 8.5)
         doc.set_text_color(*INK)
         label = f"{total:,} rows"
         if drawn < total:
             label += f" (the first {drawn:,} are shown)"
+        doc.set_xy(*self.rows_at)
         doc.cell(doc.epw - self.KEY_W, 4.6, label)
+        doc.set_xy(*self.pages_at)
+        doc.cell(doc.epw - self.KEY_W, 4.6, f"{pages:,} page{'s' if pages != 1 else ''}")
 
 
 def _options_text(options: Mapping[str, Any]) -> str:
