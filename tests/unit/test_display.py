@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import openpyxl
 import pyarrow as pa
 import pytest
@@ -374,3 +375,33 @@ def test_libreoffice_shows_the_formats_and_totals(tmp_path: Path) -> None:
         "max 10,500.0 kg",
         "min 31 Dec 2023",
     ]
+
+
+def test_chart_ticks_follow_the_value_format() -> None:
+    assert shown("amount").tick_text(2_000_000) == "€2,000,000"
+    assert shown("amount").tick_text(np.float64(3e6)) == "€3,000,000"  # what matplotlib passes
+    assert shown("amount").tick_text(2.5) == "€2.50" and shown("amount").tick_text(0) == "€0"
+    assert shown("rate").tick_text(0.25) == "25%" and shown("rate").tick_text(0.125) == "12.5%"
+
+
+def test_xlsx_totals_of_many_sheets_go_on_the_last(tmp_path: Path) -> None:
+    tmpl = template()
+    schema = canonical_schema(tmpl.fields)
+    path = tmp_path / "s.xlsx"
+    with XlsxWriter(path, schema, context(tmpl), rows_per_sheet=4) as writer:
+        writer.write(rows(schema))  # exactly one full sheet: the totals need another
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Sales 2024", "Sales 2024 (2)"]
+    second = book["Sales 2024 (2)"]
+    assert second["A3"].value == 4 and second["B3"].value == "Total"
+    assert book["Sales 2024"].max_row == 5
+
+
+def test_xlsx_prints_on_the_page_width_with_the_header_repeated(tmp_path: Path) -> None:
+    sheet = openpyxl.load_workbook(write_xlsx(tmp_path / "s.xlsx", template())).active
+    assert sheet is not None
+    # fitToWidth is left out of the file: OOXML's default is 1 page wide.
+    assert sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$1:$1"
+    assert "Page &P of &N" in sheet.oddFooter.right.text

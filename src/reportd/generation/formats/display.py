@@ -13,6 +13,7 @@ formatted CSV is an opt-in that trades speed for looks (see docs/performance.md)
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -90,6 +91,17 @@ class ColumnDisplay:
             return str(text(pa.array([value], self.arrow_type))[0].as_py())
         return self._value(value)
 
+    def tick_text(self, value: float) -> str:
+        """An axis tick in this column's number format, without decimals when whole or past
+        100 (``$0``, ``$2.50``, ``$2,000,000``)."""
+        fmt = self.format
+        if fmt is None or not fmt.kind.is_numeric:
+            return f"{value:g}"
+        scaled = float(value) * (100 if fmt.kind is DisplayKind.PERCENT else 1)
+        plain = abs(scaled) >= 100 or scaled.is_integer()
+        shown = dataclasses.replace(fmt, decimals=0) if plain else fmt
+        return number_text(value, shown, self.display)
+
     def excel_code(self) -> str | None:
         return None if self.format is None else excel_format(self.format)
 
@@ -166,7 +178,8 @@ def _decimal(value: Any) -> Decimal | None:
     if isinstance(value, int):
         return Decimal(value)
     try:
-        number = Decimal(repr(value) if isinstance(value, float) else str(value))
+        # float(): numpy's floats (matplotlib's ticks) repr as "np.float64(...)".
+        number = Decimal(repr(float(value)) if isinstance(value, float) else str(value))
     except InvalidOperation:
         return None
     return number if number.is_finite() else None

@@ -27,15 +27,24 @@ TOP = {"bar": 12, "pie": 7}  # categories shown; the rest are summed as "Other"
 
 
 Clean = Callable[[str], str]
+Ticks = Callable[[float], str]
 
 
-def draw_chart(doc: Document, data: ChartData, box: tuple[float, float, float, float]) -> None:
+def draw_chart(
+    doc: Document,
+    data: ChartData,
+    box: tuple[float, float, float, float],
+    ticks: Ticks | None = None,
+) -> None:
+    """The chart in ``box``; ``ticks`` draws the value axis (the y field's display format)."""
     x, y, width, height = box
-    png = _render_chart(data, width / 25.4, height / 25.4, doc.printable)
+    png = _render_chart(data, width / 25.4, height / 25.4, doc.printable, ticks)
     doc.image(png, x=x, y=y, w=width, h=height)
 
 
-def _render_chart(data: ChartData, width_in: float, height_in: float, clean: Clean) -> io.BytesIO:
+def _render_chart(
+    data: ChartData, width_in: float, height_in: float, clean: Clean, ticks: Ticks | None
+) -> io.BytesIO:
     """The chart as a 200-dpi PNG; matplotlib is imported here only (it is slow to load)."""
     from matplotlib import rc_context
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -45,7 +54,7 @@ def _render_chart(data: ChartData, width_in: float, height_in: float, clean: Cle
         figure = Figure(figsize=(width_in, height_in), layout="constrained")
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
-        _plot(axes, data, clean)
+        _plot(axes, data, clean, ticks)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=200)
     buffer.seek(0)
@@ -98,14 +107,14 @@ def _register_emoji_for_matplotlib() -> bool:
     return True
 
 
-def _plot(axes: Any, data: ChartData, clean: Clean) -> None:
+def _plot(axes: Any, data: ChartData, clean: Clean, ticks: Ticks | None) -> None:
     spec = data.spec
     if isinstance(data, Series):
         xs, ys = data.points()
         axes.plot(xs, ys, color=CHART_COLORS[0], linewidth=1.4, marker="o" if len(xs) < 40 else "")
         if xs and isinstance(xs[0], date):
             axes.figure.autofmt_xdate()
-        axes.yaxis.set_major_formatter(_thousands())
+        axes.yaxis.set_major_formatter(_thousands(ticks))
     elif isinstance(data, Categories) and spec.type == "pie":
         labels, values = data.top(TOP["pie"])
         _pie(axes, [clean(label) for label in labels], values)
@@ -114,17 +123,17 @@ def _plot(axes: Any, data: ChartData, clean: Clean) -> None:
         axes.plot(labels, values, color=CHART_COLORS[0], linewidth=1.4)
     elif isinstance(data, Categories):
         labels, values = data.top(TOP["bar"])
-        _bars(axes, [clean(label) for label in labels], values)
+        _bars(axes, [clean(label) for label in labels], values, ticks)
     axes.set_title(clean(data.title), loc="left")
     if not data.sums:
         axes.text(0.5, 0.5, "No data", ha="center", va="center", transform=axes.transAxes)
 
 
-def _bars(axes: Any, labels: list[str], values: list[float]) -> None:
+def _bars(axes: Any, labels: list[str], values: list[float], ticks: Ticks | None) -> None:
     shown = [_short(label) for label in labels]
     colors = [OTHER_COLOR if label == "Other" else CHART_COLORS[0] for label in labels]
     axes.barh(shown[::-1], values[::-1], color=colors[::-1], height=0.65)
-    axes.xaxis.set_major_formatter(_thousands())
+    axes.xaxis.set_major_formatter(_thousands(ticks))
     axes.grid(axis="x", color="#e3e7ec", linewidth=0.6)
     axes.set_axisbelow(True)
 
@@ -158,7 +167,9 @@ def _short(label: str, limit: int = 32) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-def _thousands() -> Any:
+def _thousands(ticks: Ticks | None = None) -> Any:
     from matplotlib.ticker import FuncFormatter
 
+    if ticks is not None:
+        return FuncFormatter(lambda value, _: ticks(value))
     return FuncFormatter(lambda value, _: f"{value:,.0f}" if abs(value) >= 100 else f"{value:g}")

@@ -31,7 +31,7 @@ _DEBIAN_EMOJI = (
     Path("/usr/share/fonts/truetype/symbola/Symbola.ttf"),
 )
 # Hebrew to Arabic Extended-A, and their presentation forms: shaped, never drawn as is.
-_RIGHT_TO_LEFT = (0x0590, 0xFEFC)
+_RIGHT_TO_LEFT = ((0x0590, 0x08FF), (0xFB1D, 0xFDFF), (0xFE70, 0xFEFC))
 RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 # Blocks whose characters are emoji or pictographs more often than CJK punctuation.
 _EMOJI_BLOCKS = ((0x2190, 0x21FF), (0x2300, 0x2BFF), (0x1F000, 0x1FAFF))
@@ -96,7 +96,7 @@ class Widths(dict[str, float]):
         code = ord(char)
         font = ttf(self.doc, "body")
         if code in font.cmap:
-            if not _RIGHT_TO_LEFT[0] <= code <= _RIGHT_TO_LEFT[1]:
+            if not any(low <= code <= high for low, high in _RIGHT_TO_LEFT):
                 self.plain.add(char)  # right-to-left text must be shaped: cell(), not text()
         else:
             font = self.doc.font_for(char)

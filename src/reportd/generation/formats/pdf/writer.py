@@ -8,6 +8,7 @@ would reserve a guessed width, leaving a gap or, past 999 pages, a warning).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -74,9 +75,17 @@ class PdfWriter(FormatWriter):
         doc.turn_to(1)  # back to the room kept on page 1 for what only the end knows
         table.summary.fill_counts(self.rows, self._drawn, last)
         if self._chart is not None and table.chart_box is not None:
-            draw_chart(doc, self._chart, table.chart_box)
+            draw_chart(doc, self._chart, table.chart_box, self._chart_ticks())
         doc.turn_to(last)
         doc.output(str(self.path))
+
+    def _chart_ticks(self) -> Callable[[float], str] | None:
+        """The value axis in the y field's display format (``$2,000,000``), if it has one."""
+        spec = self._layout.chart
+        index = -1 if spec is None else self.schema.get_field_index(spec.y)
+        if index < 0 or not self._displays[index].numeric:
+            return None
+        return self._displays[index].tick_text
 
     def _start(self, sample: pa.RecordBatch | None) -> Table:
         """Lay out page 1: widths and orientation need the first batch, so this waits for it."""
