@@ -12,14 +12,13 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
 
 from reportd.adapters.db.database import notify_queue, read_transaction, write_transaction
-from reportd.adapters.db.queue import QueueStore
 from reportd.adapters.db.rows import load_report, report_of, report_row, with_artifacts
 from reportd.adapters.db.schema import artifacts, reports
 from reportd.domain.errors import InvalidStateTransition
 from reportd.domain.formats import Format
-from reportd.domain.leases import CANCELED_MESSAGE, Heartbeat, ReapResult
+from reportd.domain.leases import CANCELED_MESSAGE
 from reportd.domain.listing import ReportPage, ReportQuery, decode_cursor, encode_cursor
-from reportd.domain.models import Artifact, Progress, Report, ReportError
+from reportd.domain.models import Report
 from reportd.domain.states import FINAL_STATES, ReportState
 
 __all__ = ["ReportStore", "report_row"]
@@ -32,8 +31,6 @@ def _now() -> datetime:
 class ReportStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        # Until every caller uses ``Store.queue``: the queue's methods, delegated.
-        self._queue = QueueStore(engine)
 
     # -- writes from the API -------------------------------------------------------------
 
@@ -180,52 +177,3 @@ class ReportStore:
                 return False
             conn.execute(delete(artifacts).where(artifacts.c.report_id == report.id))
         return True
-
-    # -- the queue's methods, kept while callers move to ``Store.queue`` -------------------
-
-    def queue_depth(self) -> int:
-        return self._queue.queue_depth()
-
-    def count_by_state(self) -> dict[str, int]:
-        return self._queue.count_by_state()
-
-    def claim(self, worker_id: str, lease_seconds: float) -> Report | None:
-        return self._queue.claim(worker_id, lease_seconds)
-
-    def heartbeat(
-        self, report_id: str, worker_id: str, lease_seconds: float, progress: Progress
-    ) -> Heartbeat:
-        return self._queue.heartbeat(report_id, worker_id, lease_seconds, progress)
-
-    def finish(
-        self,
-        report_id: str,
-        worker_id: str,
-        files: Sequence[Artifact],
-        progress: Progress,
-        expires_at: datetime,
-        *,
-        data_key: str | None = None,
-    ) -> bool:
-        return self._queue.finish(
-            report_id, worker_id, files, progress, expires_at, data_key=data_key
-        )
-
-    def end(
-        self,
-        report_id: str,
-        worker_id: str,
-        state: ReportState,
-        error: ReportError | None,
-        expires_at: datetime | None = None,
-    ) -> bool:
-        return self._queue.end(report_id, worker_id, state, error, expires_at)
-
-    def release(self, report_id: str, worker_id: str) -> bool:
-        return self._queue.release(report_id, worker_id)
-
-    def park(self, report_id: str, worker_id: str, retry_in: float) -> bool:
-        return self._queue.park(report_id, worker_id, retry_in)
-
-    def reap(self, max_attempts: int, retention: float = 86_400) -> ReapResult:
-        return self._queue.reap(max_attempts, retention)

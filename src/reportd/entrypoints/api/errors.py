@@ -39,8 +39,11 @@ def _dialect_response(request: Request, exc: ReportdError) -> Response | None:
     if handler is not None:
         return handler(exc)  # type: ignore[no-any-return]
     # (pattern, renderer) pairs the dialects registered (``dialects.routing.register_prefixes``);
-    # read here without importing the dialects, which import this module's neighbours.
-    for pattern, render_error in getattr(request.app.state, "dialect_prefixes", None) or ():
+    # read here without importing the dialects, which import this module's neighbours. A
+    # middleware wrapped around a bare ASGI app has no ``app`` in its scope: native then.
+    app = request.scope.get("app")
+    prefixes = getattr(getattr(app, "state", None), "dialect_prefixes", None) or ()
+    for pattern, render_error in prefixes:
         if pattern.match(request.url.path):
             return render_error(request, exc)  # type: ignore[no-any-return]
     return None
