@@ -40,7 +40,7 @@ from tests.server_fixtures import ORDERS_TEMPLATE, RunningServer, start_server
 # Cases per operation and backend: the full run on the embedded default, a shorter one on
 # PostgreSQL (the same routes over the other store), the whole file within the CI budget.
 MAX_EXAMPLES = {"sqlite": 300, "postgresql": 100}
-NATIVE = r"^/v1/(reports|schedules|templates|files|webhooks|me)(/|$)"
+NATIVE = r"^/v1/(reports|schedules|templates|files|webhooks|keys|me)(/|$)"
 ROUTES = [
     ("POST", "/v1/reports"),
     ("GET", "/v1/reports"),
@@ -61,6 +61,7 @@ ROUTES = [
     ("GET", "/v1/templates"),
     ("GET", "/v1/templates/{template_id}"),
     ("POST", "/v1/templates/{template_id}/validate"),
+    ("POST", "/v1/templates/{template_id}/preview"),
     ("GET", "/v1/files/{report_id}/{filename}"),
     ("POST", "/v1/webhooks"),
     ("GET", "/v1/webhooks"),
@@ -68,6 +69,9 @@ ROUTES = [
     ("GET", "/v1/webhooks/{webhook_id}"),
     ("DELETE", "/v1/webhooks/{webhook_id}"),
     ("GET", "/v1/webhooks/{webhook_id}/deliveries"),
+    ("GET", "/v1/keys"),
+    ("POST", "/v1/keys"),
+    ("POST", "/v1/keys/{key_id}/revoke"),
     ("GET", "/v1/me"),
 ]
 CHECKS = [
