@@ -195,6 +195,7 @@ class PostgresReads:
             if str(getattr(exc, "sqlstate", "") or "")[:2] in _UNAVAILABLE_CLASSES:
                 raise DatabaseUnavailable("the metadata database is unavailable; retry") from exc
             raise
+        return next(iter(rows), None)
 
     async def _listen(self) -> None:
         """Hold a LISTEN connection; every NOTIFY, and every reconnect, is a new version."""
@@ -278,13 +279,16 @@ class SqliteReads:
         return int(found[0]) if found else None
 
     async def _fetchrow(self, sql: str, args: tuple[Any, ...]) -> Any:
+        # One hop that runs the statement to its end: an execute and a fetch as two hops let
+        # another read run between them inside the first one's still-open read transaction,
+        # on its older snapshot (a report created a moment ago was "not found").
         try:
-            async with self._conn.execute(sql, args) as cursor:
-                return await cursor.fetchone()
+            rows = await self._conn.execute_fetchall(sql, args)
         except sqlite3.OperationalError as exc:
             if any(text in str(exc) for text in _SQLITE_OUTAGES):  # not a schema mistake
                 raise DatabaseUnavailable("the metadata database is unavailable; retry") from exc
             raise
+        return next(iter(rows), None)
 
 
 AsyncReads = PostgresReads | SqliteReads
