@@ -204,6 +204,9 @@ def test_sighup_reloads_templates_and_sources_without_dropping_requests(tmp_path
                     )
 
             _until(everywhere)
+            # Every process, the worker too, has read the new set before the next file lands
+            # (a reload reads the files as they are when that process gets to it).
+            _until(lambda: served.log.read_text().count("templates and sources reloaded") >= 3)
             # A broken file: logged, and the running set stays.
             (tmp_path / "templates" / "broken.yaml").write_text("id: [unclosed\n")
             served.process.send_signal(signal.SIGHUP)

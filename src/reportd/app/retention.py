@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from reportd.app.catalog import Catalog
+from reportd.domain.errors import TemplateNotFound
 from reportd.domain.models import Report, Template
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["Retention", "expiry_of"]
 
 log = logging.getLogger("reportd.app.retention")
+
+ORPHAN_RETENTION = 86_400  # a day, as for a report whose worker died
 
 
 def expiry_of(report: Report, template: Template, now: datetime | None = None) -> datetime:
@@ -42,7 +45,13 @@ class Retention:
         self._catalog = catalog
 
     def expiry_of(self, report: Report, now: datetime | None = None) -> datetime:
-        return expiry_of(report, self._catalog.template(report.template_id), now)
+        """A report whose template a reload removed keeps the retention of one that lost
+        its worker (it has no files either), so it can still be ended and listed."""
+        try:
+            template = self._catalog.template(report.template_id)
+        except TemplateNotFound:
+            return (now or datetime.now(UTC)) + timedelta(seconds=ORPHAN_RETENTION)
+        return expiry_of(report, template, now)
 
     def expire_due(self, now: datetime | None = None) -> list[str]:
         """Delete expired reports' files, then mark them EXPIRED; the ids marked."""

@@ -28,6 +28,7 @@ from reportd.domain.errors import (
     ReportdError,
     ReportTimedOut,
     StorageUnavailable,
+    TemplateNotFound,
 )
 from reportd.domain.formats import Packaging
 from reportd.domain.models import Artifact, Report, ReportError, ReportRequest
@@ -94,9 +95,15 @@ class Runs:
             )
         return result
 
-    def deadline(self, report: Report) -> float:
+    def deadline(self, report: Report) -> float | None:
+        """When the run is stopped; None when its template is gone (the run then fails the
+        report with ``template_not_found`` instead of the slot dying on it)."""
+        try:
+            template = self._catalog.template(report.template_id)
+        except TemplateNotFound:
+            return None
         started = report.started_at or datetime.now(UTC)
-        return started.timestamp() + self._catalog.template(report.template_id).timeout
+        return started.timestamp() + template.timeout
 
     def expire_due(self, now: datetime | None = None) -> list[str]:
         return self._retention.expire_due(now)

@@ -158,6 +158,22 @@ def test_deadline_is_the_templates_timeout_from_the_start(world: World) -> None:
     assert world.app.runs.deadline(claimed) == claimed.started_at.timestamp() + 600
 
 
+def test_a_template_gone_by_a_reload_fails_its_report_with_a_clear_code(world: World) -> None:
+    """A reload (SIGHUP) that drops a template a queued report names: the run ends FAILURE
+    with ``template_not_found``; before, the worker slot died on the deadline look-up."""
+    world.create(world.principal())
+    claimed = world.app.runs.claim("w1")
+    assert claimed is not None
+    world.app.catalog.templates = {
+        t_id: t for t_id, t in world.app.catalog.templates.items() if t_id != "orders"
+    }
+    control = RunControl(deadline=world.app.runs.deadline(claimed))
+    assert control.deadline is None
+    assert world.app.runs.run_report(claimed, "w1", control) is ReportState.FAILURE
+    error = world.store.reports.get(claimed.id).error
+    assert error is not None and error.code == "template_not_found"
+
+
 def test_export_runs_the_same_pipeline_in_process(world: World, tmp_path: Path) -> None:
     world.principal()
     files = world.app.runs.export("acme", ReportRequest("orders", ("csv",)), tmp_path)
