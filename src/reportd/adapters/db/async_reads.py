@@ -195,7 +195,6 @@ class PostgresReads:
             if str(getattr(exc, "sqlstate", "") or "")[:2] in _UNAVAILABLE_CLASSES:
                 raise DatabaseUnavailable("the metadata database is unavailable; retry") from exc
             raise
-        return next(iter(rows), None)
 
     async def _listen(self) -> None:
         """Hold a LISTEN connection; every NOTIFY, and every reconnect, is a new version."""
