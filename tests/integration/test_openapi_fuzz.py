@@ -105,8 +105,9 @@ class Seeded:
     """Objects made before the run: ids the fuzzed paths are sometimes pointed at."""
 
     def __init__(self) -> None:
-        self.ids: dict[str, list[str]] = {"report_id": [], "schedule_id": [], "webhook_id": []}
-        self.victims: dict[str, list[str]] = {"report_id": [], "schedule_id": [], "webhook_id": []}
+        kinds = ("report_id", "schedule_id", "webhook_id", "key_id")
+        self.ids: dict[str, list[str]] = {kind: [] for kind in kinds}
+        self.victims: dict[str, list[str]] = {kind: [] for kind in kinds}
         self.signed: list[dict[str, str]] = []  # path and query of signed links
 
 
@@ -151,6 +152,10 @@ def _seed(api: httpx.Client) -> Seeded:
         )
         assert hook.status_code == 201, hook.text
         target["webhook_id"].append(hook.json()["id"])
+    for _ in range(3):  # keys the revoke route may be pointed at (never the fuzz's own)
+        key = api.post("/v1/keys", json={"name": "fuzz victim", "scopes": ["reports:read"]})
+        assert key.status_code == 201, key.text
+        seeded.ids["key_id"].append(key.json()["id"])
     run = api.post(f"/v1/schedules/{seeded.ids['schedule_id'][0]}/run")
     assert run.status_code == 202, run.text
     _wait_finished(api, run.json()["id"])
@@ -212,7 +217,7 @@ def _point_at_seeded(case: Any, seeded: Seeded) -> None:
             case.path_parameters = {"report_id": report_id, "filename": filename}
             case.query = {**(case.query or {}), **signed}
         return
-    for name in ("report_id", "schedule_id", "webhook_id", "template_id"):
+    for name in ("report_id", "schedule_id", "webhook_id", "template_id", "key_id"):
         if name in params:
             chosen = _pick(params[name], pool.get(name, ["orders"]))
             if chosen is not None:
@@ -230,6 +235,8 @@ VALID_BODY = {
     "cron": ["*/5 * * * *"],
     "timezone": ["UTC", "Europe/Paris"],
     "format": ["parquet", "csv"],
+    "name": ["fuzzed", "Q1 sales"],
+    "scopes": [["reports:read"], ["reports:read", "reports:write"]],
 }
 
 
