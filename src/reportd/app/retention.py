@@ -19,11 +19,11 @@ from reportd.domain.models import Report, Template
 if TYPE_CHECKING:
     from reportd.app.ports import ReportRepository
 
-__all__ = ["Retention", "expiry_of"]
+__all__ = ["FAILED_RETENTION", "Retention", "expiry_of"]
 
 log = logging.getLogger("reportd.app.retention")
 
-ORPHAN_RETENTION = 86_400  # a day, as for a report whose worker died
+FAILED_RETENTION = 86_400  # reports that ended without files (a dead worker, a gone template)
 
 
 def expiry_of(report: Report, template: Template, now: datetime | None = None) -> datetime:
@@ -50,7 +50,7 @@ class Retention:
         try:
             template = self._catalog.template(report.template_id)
         except TemplateNotFound:
-            return (now or datetime.now(UTC)) + timedelta(seconds=ORPHAN_RETENTION)
+            return (now or datetime.now(UTC)) + timedelta(seconds=FAILED_RETENTION)
         return expiry_of(report, template, now)
 
     def expire_due(self, now: datetime | None = None) -> list[str]:

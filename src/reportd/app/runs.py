@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from reportd.app.catalog import Catalog, FileStorage
 from reportd.app.generator import Generator, OutputFile, RunControl, RunResult, RunSpec
 from reportd.app.requests import RequestChecker
-from reportd.app.retention import Retention
+from reportd.app.retention import FAILED_RETENTION, Retention
 from reportd.domain.errors import (
     DatabaseUnavailable,
     ReportdError,
@@ -43,7 +43,6 @@ __all__ = ["FAILED_RETENTION", "RunOptions", "Runs"]
 
 log = logging.getLogger("reportd.app.runs")
 
-FAILED_RETENTION = 86_400  # reports whose worker died (no files) stay listed for a day
 STORAGE_RETRY_FIRST = 1.0  # seconds before re-running a report whose storage was away; doubles
 STORAGE_RETRY_MAX = 30.0
 
