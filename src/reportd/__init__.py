@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         IdempotencyKeyReused,
         InvalidSignature,
         InvalidStateTransition,
+        InvalidUrl,
         KeyNotFound,
         LinkExpired,
         MalformedSubjectKey,
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
         TemplateNotFound,
         TenantNotFound,
         Unavailable,
+        UrlNotAllowed,
         ValidationError,
     )
 
@@ -73,6 +75,7 @@ _ERROR_NAMES = (
     "IdempotencyKeyReused",
     "InvalidSignature",
     "InvalidStateTransition",
+    "InvalidUrl",
     "KeyNotFound",
     "LinkExpired",
     "MalformedSubjectKey",
@@ -100,6 +103,7 @@ _ERROR_NAMES = (
     "TemplateNotFound",
     "TenantNotFound",
     "Unavailable",
+    "UrlNotAllowed",
     "ValidationError",
 )
 _LAZY = {
@@ -124,6 +128,7 @@ __all__ = [
     "IdempotencyKeyReused",
     "InvalidSignature",
     "InvalidStateTransition",
+    "InvalidUrl",
     "KeyNotFound",
     "LinkExpired",
     "MalformedSubjectKey",
@@ -151,6 +156,7 @@ __all__ = [
     "TemplateNotFound",
     "TenantNotFound",
     "Unavailable",
+    "UrlNotAllowed",
     "ValidationError",
     "__version__",
 ]

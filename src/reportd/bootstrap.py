@@ -17,6 +17,7 @@ from typing import Any
 
 from reportd.adapters.db import Store
 from reportd.adapters.http_poster import HttpxPoster
+from reportd.adapters.outbound import AddressGuard
 from reportd.adapters.sources.base import Source
 from reportd.adapters.sources.registry import build_source
 from reportd.adapters.storage.base import ArtifactStorage
@@ -138,6 +139,7 @@ def build_app(settings: Settings) -> App:
             lease_seconds=worker.lease_seconds, max_attempts=worker.max_attempts
         ),
         delivery_policy=_delivery_policy(settings),
+        outbound=AddressGuard(settings.webhooks.allow_private),
         rate_limiter=_rate_limiter(settings, store),
         token_policy=TokenPolicy(
             access_ttl=settings.oauth.access_token_ttl,
@@ -216,18 +218,27 @@ def compose(
     public_url: str | None = None,
     run_options: RunOptions | None = None,
     delivery_policy: DeliveryPolicy | None = None,
+    outbound: AddressGuard | None = None,
     rate_limiter: RateLimiter | None = None,
     token_policy: TokenPolicy | None = None,
     database_url: str | None = None,
-    poster: Callable[[float], Poster] = HttpxPoster,
+    poster: Callable[[float], Poster] | None = None,
 ) -> App:
     """The use-case graph over the given ports: a DAG, each use case gets only what it needs.
 
     Tests call this with ``reportd.testing.InMemoryStore``, a ``MemoryStorage`` and a small
-    generator; ``build_app`` calls it with the real adapters.
+    generator; ``build_app`` calls it with the real adapters. ``outbound`` is the one policy
+    for every request to a tenant's URL (none private unless allow-listed by default), used
+    at creation and, through the default poster, at connect time.
     """
+    guard = outbound or AddressGuard()
+
+    def default_poster(timeout: float) -> Poster:
+        return HttpxPoster(timeout, guard=guard)
+
+    new_poster = poster or default_poster
     events = Events()
-    checker = RequestChecker(catalog, generator)
+    checker = RequestChecker(catalog, generator, guard)
     retention = Retention(store.reports, catalog)
     search = ReportSearch(store.search)
     reports = Reports(
@@ -249,7 +260,7 @@ def compose(
         schedules=store.schedules, reports=reports, catalog=catalog, events=events
     )
     webhooks = WebhookService(
-        store=store.webhooks, signing_secret=signing_secret, policy=delivery_policy
+        store=store.webhooks, signing_secret=signing_secret, outbound=guard, policy=delivery_policy
     )
 
     def new_dispatcher(owner: str, render: Callable[[Report], str]) -> WebhookDispatcher:
@@ -257,7 +268,7 @@ def compose(
             webhooks=store.webhooks,
             reports=store.reports,
             service=webhooks,
-            poster=poster(webhooks.policy.timeout),
+            poster=new_poster(webhooks.policy.timeout),
             render=render,
             owner=owner,
         )

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from reportd.domain.addresses import parse_networks
 from reportd.domain.errors import ValidationError
 
 DIALECTS = ("digicert", "spaceone", "spectra", "pingone", "getbill")
@@ -97,6 +98,15 @@ class WebhookSettings(BaseModel):
     timeout: float = Field(default=10.0, gt=0, le=120)
     max_attempts: int = Field(default=10, ge=1, le=100)
     poll_interval: float = Field(default=0.5, gt=0)
+    # Networks a webhook, callback or delivery may reach although loopback, private,
+    # link-local or reserved ("10.1.2.0/24", "127.0.0.1"): self-hosted internal receivers.
+    # Empty: none (docs/security.md). Every outbound request of reportd obeys it.
+    allow_private: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_allow_private(self) -> WebhookSettings:
+        parse_networks(self.allow_private)  # a ValueError names the bad entry
+        return self
 
 
 class DialectSettings(BaseModel):

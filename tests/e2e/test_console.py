@@ -122,7 +122,9 @@ def write_console_world(directory: Path) -> None:
 def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     root = tmp_path_factory.mktemp("console")
     write_console_world(root)
-    with start_server(root) as running:
+    # The webhooks page's receiver is this server's /healthz on 127.0.0.1: allow-listed.
+    allow = {"REPORTD_WEBHOOKS__ALLOW_PRIVATE": '["127.0.0.1"]'}
+    with start_server(root, env=allow) as running:
         yield running
 
 

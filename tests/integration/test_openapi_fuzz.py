@@ -98,6 +98,9 @@ NO_OUTSIDE = {
     "HTTPS_PROXY": "http://127.0.0.1:9",
     "ALL_PROXY": "http://127.0.0.1:9",
     "NO_PROXY": "",
+    # The seeded webhooks point at 127.0.0.1:9 (nobody listens): allowed past the outbound
+    # policy, which refuses loopback otherwise (the dispatcher ignores the proxies above).
+    "REPORTD_WEBHOOKS__ALLOW_PRIVATE": '["127.0.0.1"]',
 }
 
 

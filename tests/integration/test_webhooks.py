@@ -1,7 +1,10 @@
 """Webhooks end to end: a real server delivers to a real HTTP receiver on 127.0.0.1.
 
 Each test works in a tenant of its own, so subscriptions made by one test never see the
-reports of another. Retries use tiny delays (``REPORTD_WEBHOOKS__RETRY_DELAYS``).
+reports of another. Retries use tiny delays (``REPORTD_WEBHOOKS__RETRY_DELAYS``). The
+receiver is on 127.0.0.1, which the outbound policy refuses unless the operator allow-lists
+it: these servers do (``[webhooks] allow_private``); tests/integration/test_outbound_policy.py
+shows the refusals.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -34,6 +38,7 @@ WEBHOOK_ENV = {
     "REPORTD_WEBHOOKS__MAX_ATTEMPTS": "4",
     "REPORTD_WEBHOOKS__POLL_INTERVAL": "0.1",
     "REPORTD_WEBHOOKS__TIMEOUT": "5",
+    "REPORTD_WEBHOOKS__ALLOW_PRIVATE": '["127.0.0.1"]',
 }
 
 BROKEN_TEMPLATE = """\
@@ -231,7 +236,7 @@ def test_a_500_is_retried_and_the_log_shows_both_attempts(
         verify_webhook(got.body, got.headers["reportd-signature"], hook["secret"])
     [logged] = wait_log(tenant_api, hook["id"], "delivered")
     assert (logged["attempts"], logged["last_status"]) == (2, 200)
-    assert logged["last_error"] == "HTTP 500"
+    assert logged["last_error"] == "failed"  # the status is shown, nothing else of the answer
 
 
 def test_a_receiver_that_never_answers_2xx_ends_failed_after_max_attempts(
@@ -244,6 +249,18 @@ def test_a_receiver_that_never_answers_2xx_ends_failed_after_max_attempts(
     [logged] = wait_log(tenant_api, hook["id"], "failed")
     assert (logged["attempts"], logged["last_status"], logged["next_attempt_at"]) == (4, 500, None)
     assert len(receiver.at(where)) == 4
+
+
+def test_an_unreachable_receiver_shows_the_tenant_only_failed(tenant_api: httpx.Client) -> None:
+    """Issue 11, failure 2: the log said ``ConnectError: [Errno 111] Connection refused``
+    (or a timeout, or an HTTP status) per address and port: a scanner of the inside."""
+    with socket.socket() as probe:  # a port nobody listens on once this closes
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    hook = subscribe(tenant_api, f"http://127.0.0.1:{port}/closed", ["report.finished"])
+    create(tenant_api, template_id="orders", formats=["csv"])
+    [logged] = wait_log(tenant_api, hook["id"], "failed", timeout=30)
+    assert (logged["last_error"], logged["last_status"], logged["attempts"]) == ("failed", None, 4)
 
 
 def test_callback_url_is_signed_with_the_tenant_callback_secret(
@@ -341,6 +358,11 @@ def test_bad_subscriptions_get_validation_errors_and_scopes_apply(
     for body in (
         {"url": "ftp://127.0.0.1/x", "events": ["report.finished"]},
         {"url": "/relative", "events": ["report.finished"]},
+    ):
+        response = tenant_api.post("/v1/webhooks", json=body)
+        assert response.status_code == 400, (body, response.text)
+        assert response.json()["error"]["code"] == "invalid_url"
+    for body in (
         {"url": "http://127.0.0.1/x", "events": ["report.started"]},
         {"url": "http://127.0.0.1/x", "events": []},
         {"url": "http://127.0.0.1/x"},

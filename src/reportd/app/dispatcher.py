@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from reportd.app.urls import check_url
 from reportd.app.webhooks import EVENT_OF_STATE, WebhookService
-from reportd.domain.errors import ValidationError
+from reportd.domain.errors import UrlNotAllowed, ValidationError
 from reportd.domain.models import Report
 from reportd.domain.webhook_signatures import (
     DELIVERY_HEADER,
@@ -25,6 +25,7 @@ from reportd.domain.webhook_signatures import (
     SIGNATURE_HEADER,
     signature_header,
 )
+from reportd.domain.webhooks import ATTEMPT_FAILED, REFUSED_BY_POLICY
 
 if TYPE_CHECKING:
     from reportd.app.ports import ReportRepository, WebhookRepository
@@ -69,18 +70,41 @@ class WebhookDispatcher:
         self.on_failure: Callable[[bool], None] | None = None  # metrics: called with `final`
 
     def payload_of(self, report_id: str) -> str:
-        """The body of a delivery: the report as the API shows it (``render``)."""
-        return self._render(self._reports.get(report_id))
+        """The body of a delivery: the report as the API shows it (``render``).
+
+        A report that cannot be rendered is logged here; the webhooks port then records its
+        deliveries as failed, and the other reports of the batch go on.
+        """
+        report = self._reports.get(report_id)
+        try:
+            return self._render(report)
+        except Exception:
+            log.exception(
+                "webhook payload not rendered",
+                extra={"action": "webhook_unrenderable", "report_id": report_id},
+            )
+            raise
 
     def run_once(self) -> int:
-        """One pass of both steps; how many deliveries were queued plus attempted."""
+        """One pass of both steps; how many deliveries were queued plus attempted.
+
+        Deliveries are attempted one at a time: one that raises is recorded as failed and
+        the rest of the batch goes on (a poisoned delivery used to abort every pass).
+        """
         queued = self.store.enqueue_due(EVENT_OF_STATE, self.payload_of)
         attempted = 0
         while attempted < self.batch:
             claimed = self.store.claim(self.owner, self.policy.lease_seconds)
             if claimed is None:
                 break
-            self.attempt(claimed)
+            try:
+                self.attempt(claimed)
+            except Exception as exc:
+                log.exception(
+                    "webhook attempt raised",
+                    extra={"action": "webhook_error", "delivery_id": claimed.delivery.id},
+                )
+                self._record(claimed, None, f"{type(exc).__name__}: {exc}", final=True)
             attempted += 1
         return queued + attempted
 
@@ -109,7 +133,7 @@ class WebhookDispatcher:
             return self._record(claimed, None, "the subscription was deleted", final=True)
         try:
             check_url(delivery.url, "callback_url")
-        except ValidationError as exc:
+        except ValidationError as exc:  # stored before the rule was as strict as now
             return self._record(claimed, None, exc.message, final=True)
         body = delivery.payload.encode()
         headers = {
@@ -119,7 +143,11 @@ class WebhookDispatcher:
             EVENT_HEADER: delivery.event,
             DELIVERY_HEADER: delivery.id,
         }
-        status, error = self._poster.post(delivery.url, body, headers)
+        try:
+            status, error = self._poster.post(delivery.url, body, headers)
+        except UrlNotAllowed as exc:  # at connect time: never retried into the inside
+            why = exc.message if exc.details is None else f"{exc.message}: {exc.details}"
+            return self._record(claimed, None, why, final=True, shown=REFUSED_BY_POLICY)
         if error is None and status is not None:
             self.store.mark_delivered(delivery.id, self.owner, status)
             self._log("webhook delivered", "webhook_delivered", claimed, status=status)
@@ -132,13 +160,20 @@ class WebhookDispatcher:
         return claimed.secret
 
     def _record(
-        self, claimed: ClaimedDelivery, status: int | None, error: str, *, final: bool
+        self,
+        claimed: ClaimedDelivery,
+        status: int | None,
+        error: str,
+        *,
+        final: bool,
+        shown: str = ATTEMPT_FAILED,
     ) -> bool:
+        """A failed attempt: ``error`` goes to the operator's log, ``shown`` to the tenant's."""
         attempts = claimed.delivery.attempts + 1
         delay = None if final else self.policy.delay_after(attempts)
         retry_at = None if delay is None else datetime.now(UTC) + timedelta(seconds=delay)
         self.store.mark_attempt_failed(
-            claimed.delivery.id, self.owner, status=status, error=error, retry_at=retry_at
+            claimed.delivery.id, self.owner, status=status, error=shown, retry_at=retry_at
         )
         if self.on_failure is not None:
             self.on_failure(retry_at is None)

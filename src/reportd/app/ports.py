@@ -266,7 +266,9 @@ class WebhookRepository(Protocol):
     ) -> int:
         """Turn reports whose final state was not yet notified into deliveries (one per
         matching enabled subscription, one for a ``callback_url``), each state change once;
-        returns how many deliveries were made."""
+        returns how many deliveries were made. One report whose ``payload_of`` raises (other
+        than ``ReportNotFound``) never holds up the others: its deliveries are made
+        ``failed`` (``last_error`` ``ATTEMPT_FAILED``) and its state counts as notified."""
 
     def claim(self, owner: str, lease_seconds: float) -> ClaimedDelivery | None:
         """The most overdue pending delivery nobody holds, leased to ``owner``."""

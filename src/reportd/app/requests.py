@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from reportd.app.catalog import Catalog
 from reportd.app.generator import Generator
 from reportd.app.options import resolve_options
+from reportd.app.outbound import OutboundPolicy
 from reportd.app.urls import check_url
 from reportd.domain.errors import FormatInapplicable, ValidationError
 from reportd.domain.filters import compile_filter, parse_order_by
@@ -28,9 +29,10 @@ __all__ = ["RequestChecker", "dedup_key"]
 class RequestChecker:
     """Validates requests against the catalog and what the generator can write."""
 
-    def __init__(self, catalog: Catalog, generator: Generator) -> None:
+    def __init__(self, catalog: Catalog, generator: Generator, outbound: OutboundPolicy) -> None:
         self._catalog = catalog
         self._generator = generator
+        self._outbound = outbound
 
     def check(self, tenant_id: str, request: ReportRequest) -> Report:
         """A CREATED report for ``request``, or the first reason it cannot be made."""
@@ -46,7 +48,7 @@ class RequestChecker:
         if request.expires_in is not None and request.expires_in <= 0:
             raise ValidationError("expires_in must be a positive number of seconds")
         if request.callback_url is not None:
-            check_url(request.callback_url, "callback_url")
+            self._outbound.check(check_url(request.callback_url, "callback_url"), "callback_url")
         report = Report(
             id=str(uuid.uuid4()),
             tenant_id=tenant_id,

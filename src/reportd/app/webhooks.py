@@ -35,6 +35,7 @@ from reportd.domain.webhook_signatures import (
 from reportd.domain.webhooks import DeliveryPage, Webhook
 
 if TYPE_CHECKING:
+    from reportd.app.outbound import OutboundPolicy
     from reportd.app.ports import WebhookRepository
 
 __all__ = [
@@ -119,19 +120,22 @@ class WebhookService:
         *,
         store: WebhookRepository,
         signing_secret: str,
+        outbound: OutboundPolicy,
         policy: DeliveryPolicy | None = None,
     ) -> None:
         self.store = store
+        self._outbound = outbound
         self.policy = policy or DeliveryPolicy()
         self._callback_key = signing_secret.encode()
 
     def subscribe(self, principal: Principal, url: str, events: Sequence[str]) -> Webhook:
         """A new subscription; the returned record carries its ``secret`` (shown once)."""
         require(principal, Scope.REPORTS_WRITE)
+        self._outbound.check(check_url(url))
         webhook = Webhook(
             id=str(uuid.uuid4()),
             tenant_id=principal.tenant_id,
-            url=check_url(url),
+            url=url,
             events=check_events(events),
             secret=SECRET_PREFIX + secrets.token_hex(32),
         )

@@ -7,6 +7,8 @@ The tree::
     │   ├── FilterSyntaxError (400 invalid_filter)
     │   ├── FormatInapplicable (400 format_inapplicable)
     │   ├── MissingMandatoryFields (400 missing_mandatory_fields)
+│   ├── InvalidUrl (400 invalid_url): not an http(s) URL reportd can send to
+│   ├── UrlNotAllowed (400 url_not_allowed): the outbound policy refuses its address
     │   └── IdempotencyKeyReused (422 idempotency_key_reused)
     ├── AuthenticationFailed (401 authentication_failed)
     ├── OAuthError (400/401 oauth_error): a refused token request, RFC 6749's ``error``
@@ -95,6 +97,18 @@ class MissingMandatoryFields(ValidationError):
     """A mandatory field is missing."""
 
     code = "missing_mandatory_fields"
+
+
+class InvalidUrl(ValidationError):
+    """The URL is not an absolute http or https URL reportd can send to."""
+
+    code = "invalid_url"
+
+
+class UrlNotAllowed(ValidationError):
+    """The URL's host is an address reportd does not send to (refused by policy)."""
+
+    code = "url_not_allowed"
 
 
 class IdempotencyKeyReused(ValidationError):

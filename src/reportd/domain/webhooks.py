@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 __all__ = [
+    "ATTEMPT_FAILED",
     "DELIVERED",
     "FAILED",
     "PENDING",
+    "REFUSED_BY_POLICY",
     "ClaimedDelivery",
     "Delivery",
     "DeliveryPage",
@@ -19,6 +21,13 @@ __all__ = [
 PENDING = "pending"
 DELIVERED = "delivered"
 FAILED = "failed"
+
+# The only two reasons a tenant's delivery log gives (``last_error``). What answered (a
+# refused connection, a timeout, a TLS or DNS error) is for the operator's log alone:
+# told to the tenant, it makes the dispatcher a port scanner of the operator's network.
+# ``last_status`` still shows the HTTP status of an answer the policy let it reach.
+REFUSED_BY_POLICY = "refused by policy"
+ATTEMPT_FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)

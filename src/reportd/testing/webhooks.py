@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from reportd.domain.errors import NotFound, ReportNotFound
 from reportd.domain.webhooks import (
+    ATTEMPT_FAILED,
     DELIVERED,
     FAILED,
     PENDING,
@@ -108,10 +109,13 @@ class MemoryWebhooks:
             targets.append((None, report.callback_url))
         if not targets:
             return 0
+        state, error = PENDING, None
         try:
             payload = payload_of(report.id)
         except ReportNotFound:
             return 0
+        except Exception:  # one report that cannot be rendered must not hold up the batch
+            payload, state, error = "", FAILED, ATTEMPT_FAILED
         now = self._state.now()
         for webhook_id, url in targets:
             delivery = Delivery(
@@ -122,11 +126,11 @@ class MemoryWebhooks:
                 event=event,
                 url=url,
                 payload=payload,
-                state=PENDING,
+                state=state,
                 attempts=0,
-                next_attempt_at=now,
+                next_attempt_at=now if state == PENDING else None,
                 last_status=None,
-                last_error=None,
+                last_error=error,
                 created_at=now,
                 delivered_at=None,
             )

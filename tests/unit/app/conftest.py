@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import ipaddress
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from reportd.adapters.outbound import AddressGuard
 from reportd.adapters.storage.memory import MemoryStorage
 from reportd.adapters.storage.signing import LinkSigner
 from reportd.app import ports
@@ -187,6 +189,20 @@ class FakePoster:
         return None
 
 
+# Names the unit tests may use, and what they resolve to (no DNS in a unit test).
+HOSTS = {"example.com": ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"]}
+HOSTS["internal.example"] = ["93.184.215.14", "10.0.0.5"]  # one public, one private
+
+
+def static_resolver(host: str, port: int) -> list[str]:
+    if host in HOSTS:
+        return HOSTS[host]
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        raise OSError(f"{host}: not known") from None
+
+
 @dataclass
 class World:
     app: App
@@ -238,6 +254,7 @@ def world() -> Iterator[World]:
         signing_secret=SECRET,
         public_url="https://reports.example",
         run_options=RunOptions(lease_seconds=30, max_attempts=2),
+        outbound=AddressGuard(resolver=static_resolver),
         poster=lambda timeout: poster,
     )
     yield World(

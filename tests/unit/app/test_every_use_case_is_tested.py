@@ -36,6 +36,7 @@ NOT_USE_CASES = {
     "generator",
     "oauth",  # tests/integration/test_oauth.py
     "options",
+    "outbound",  # a port: tests/unit/test_outbound_policy.py over the adapter
     "ports",  # the contract suite
     "principals",  # tests/unit/test_principal_cache.py
     "ratelimits",  # tests/unit/test_ratelimit_rules.py

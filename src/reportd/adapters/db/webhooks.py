@@ -22,6 +22,7 @@ from reportd.adapters.db.database import read_transaction, write_transaction
 from reportd.adapters.db.schema import reports, webhook_deliveries, webhooks
 from reportd.domain.errors import NotFound, ReportNotFound
 from reportd.domain.webhooks import (
+    ATTEMPT_FAILED,
     DELIVERED,
     FAILED,
     PENDING,
@@ -241,10 +242,13 @@ def _deliveries_for(
         targets.append((None, report["callback_url"]))
     if not targets:
         return []
+    state, error = PENDING, None
     try:
         payload = payload_of(report["id"])
     except ReportNotFound:
         return []
+    except Exception:  # one report that cannot be rendered must not hold up the batch
+        payload, state, error = "", FAILED, ATTEMPT_FAILED
     now = _now()
     return [
         {
@@ -255,9 +259,10 @@ def _deliveries_for(
             "event": event,
             "url": url,
             "payload": payload,
-            "state": PENDING,
+            "state": state,
             "attempts": 0,
-            "next_attempt_at": now,
+            "next_attempt_at": now if state == PENDING else None,
+            "last_error": error,
             "created_at": now,
         }
         for webhook_id, url in targets
