@@ -226,3 +226,29 @@ def test_the_log_pages_newest_first(store: ports.Store) -> None:
     assert len({d.id for d in listed}) == 5
     stamps = [d.created_at for d in listed]
     assert stamps == sorted(stamps, reverse=True)
+
+
+def test_a_report_that_cannot_be_rendered_gets_failed_deliveries_and_the_rest_go_on(
+    store: ports.Store,
+) -> None:
+    """Issue 11, build item 3: one report whose body raised rolled back the whole batch, so
+    no tenant got any webhook while it existed."""
+    hook = subscribe(store)
+    poisoned, good = done(store), done(store)
+
+    def payload_of(report_id: str) -> str:
+        if report_id == poisoned.id:
+            raise ValueError("Maximum serialization depth exceeded")
+        return f'{{"id": "{report_id}"}}'
+
+    assert store.webhooks.enqueue_due(EVENT_OF_STATE, payload_of) == 2
+    assert store.webhooks.enqueue_due(EVENT_OF_STATE, payload_of) == 0  # each notified once
+    log = {
+        d.report_id: d for d in store.webhooks.deliveries(hook.id, "t1", limit=10, offset=0).results
+    }
+    assert (log[poisoned.id].state, log[poisoned.id].last_error) == ("failed", "failed")
+    assert log[poisoned.id].next_attempt_at is None
+    assert log[good.id].state == "pending"
+    claimed = store.webhooks.claim("w1", 30)
+    assert claimed is not None and claimed.delivery.report_id == good.id
+    assert store.webhooks.claim("w2", 30) is None  # the failed one is never claimed

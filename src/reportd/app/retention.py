@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from reportd.app.catalog import Catalog
-from reportd.domain.errors import TemplateNotFound
+from reportd.domain.errors import StorageUnavailable, TemplateNotFound
 from reportd.domain.models import Report, Template
 
 if TYPE_CHECKING:
@@ -54,13 +54,32 @@ class Retention:
         return expiry_of(report, template, now)
 
     def expire_due(self, now: datetime | None = None) -> list[str]:
-        """Delete expired reports' files, then mark them EXPIRED; the ids marked."""
+        """Delete expired reports' files, then mark them EXPIRED; the ids marked.
+
+        One report at a time: a storage that is away keeps its reports for the next sweep
+        (it is away for all of them); any other error on one report is logged with the
+        report and the report is marked EXPIRED anyway, so it is no longer served and the
+        reports behind it in the batch go on (it used to stop every sweep at that report).
+        """
         expired: list[str] = []
         for report in self._reports.expired(now or datetime.now(UTC)):
-            storage = self._catalog.storages.get(report.storage_id)
-            if storage is not None:
-                storage.delete_prefix(f"{report.tenant_id}/{report.id}/")
+            extra = {"action": "expire", "report_id": report.id}
+            try:
+                self._delete_files(report)
+            except StorageUnavailable as exc:
+                log.warning("files not deleted, storage away: %s", exc.message, extra=extra)
+                continue
+            except Exception:
+                log.exception(
+                    "files not deleted; the report is expired anyway",
+                    extra={**extra, "action": "expire_error", "storage_id": report.storage_id},
+                )
             if self._reports.mark_expired(report):
                 expired.append(report.id)
-                log.info("report expired", extra={"action": "expire", "report_id": report.id})
+                log.info("report expired", extra=extra)
         return expired
+
+    def _delete_files(self, report: Report) -> None:
+        storage = self._catalog.storages.get(report.storage_id)
+        if storage is not None:
+            storage.delete_prefix(f"{report.tenant_id}/{report.id}/")

@@ -23,7 +23,7 @@ from reportd.app.catalog import Catalog
 from reportd.app.events import Events
 from reportd.app.reports import Reports
 from reportd.domain import relative_dates
-from reportd.domain.errors import ReportdError, ValidationError
+from reportd.domain.errors import ReportdError, Unavailable, ValidationError
 from reportd.domain.formats import Format
 from reportd.domain.listing import ReportPage
 from reportd.domain.models import Principal, Report, ReportRequest, Schedule, Scope
@@ -204,13 +204,34 @@ class Schedules:
         """Fire every due schedule once; returns the ids of the reports made."""
         now = now or datetime.now(UTC)
         made: builtins.list[str] = []
-        for schedule in self.store.due(now):
-            report_id = self._fire(schedule, now)
+        for schedule in self.store.due(now):  # one at a time: a bad one never stops the rest
+            try:
+                report_id = self._fire(schedule, now)
+            except Unavailable:
+                raise  # the database is away: every schedule would fail the same way
+            except Exception:
+                self._set_aside(schedule, now)
+                continue
             if report_id is not None:
                 made.append(report_id)
         if made:
             self._events.work_queued.emit()
         return made
+
+    def _set_aside(self, schedule: Schedule, now: datetime) -> None:
+        """A schedule whose firing raised: this due time is skipped (its calendar moves on),
+        or, when not even its calendar can be computed, it is disabled; logged either way.
+        Left due, it came first in every pass and stopped the schedules behind it."""
+        extra = {"action": "schedule_error", "schedule_id": schedule.id}
+        try:
+            assert schedule.cron is not None
+            following = next_fire(schedule.cron, schedule.timezone, now)
+        except Exception:
+            log.exception("schedule cannot fire; disabled", extra=extra)
+            self.store.update(schedule.evolve(enabled=False, updated_at=now))
+            return
+        log.exception("schedule did not fire; skipped until %s", following, extra=extra)
+        self.store.fire(schedule, None, now, following)
 
     def _fire(self, schedule: Schedule, now: datetime) -> str | None:
         assert schedule.cron is not None

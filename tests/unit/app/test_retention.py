@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from reportd.adapters.storage.memory import MemoryStorage
 from reportd.app.retention import expiry_of
-from reportd.domain.errors import ReportExpired
+from reportd.domain.errors import ReportExpired, StorageUnavailable
 from reportd.domain.formats import Format
 from reportd.domain.models import Report
 from reportd.domain.states import ReportState
@@ -43,3 +44,43 @@ def test_the_sweep_deletes_files_then_marks_expired(world: World) -> None:
     with pytest.raises(ReportExpired):
         world.app.downloads.open_download(caller, done.id, "csv")
     assert world.app.runs.expire_due(done.expires_at + timedelta(days=1)) == []  # once
+
+
+class BrittleStorage(MemoryStorage):
+    """Deleting one report's files raises; another's storage is away."""
+
+    def __init__(self, poisoned: set[str], away: set[str]) -> None:
+        super().__init__("default")
+        self.poisoned, self.away = poisoned, away
+
+    def delete_prefix(self, prefix: str) -> int:
+        report_id = prefix.rstrip("/").rsplit("/", 1)[-1]
+        if report_id in self.poisoned:
+            raise RuntimeError("a bug in a storage backend")
+        if report_id in self.away:
+            raise StorageUnavailable("the storage is away")
+        return super().delete_prefix(prefix)
+
+
+def test_one_report_that_cannot_be_swept_never_stops_the_others(world: World) -> None:
+    """Issue 11, build item 3: the sweep stopped at the first report that raised, every
+    pass. Now that one is expired anyway (logged), one on a storage that is away waits for
+    the next sweep, and the rest are swept."""
+    caller = world.principal()
+    made = []
+    for _ in range(3):
+        world.create(caller)
+        made.append(world.run_next())
+    poisoned, away, good = made
+    brittle = BrittleStorage({poisoned.id}, {away.id})
+    world.app.catalog.storages["default"] = brittle
+    later = max(r.expires_at for r in made if r.expires_at) + timedelta(seconds=1)
+    assert sorted(world.app.runs.expire_due(later)) == sorted([poisoned.id, good.id])
+    states = {r.id: world.store.reports.get(r.id).state for r in made}
+    assert states == {
+        poisoned.id: ReportState.EXPIRED,
+        away.id: ReportState.FINISHED,  # tried again next sweep
+        good.id: ReportState.EXPIRED,
+    }
+    brittle.away.clear()
+    assert world.app.runs.expire_due(later) == [away.id]

@@ -6,11 +6,12 @@ import json
 
 import pytest
 
+from reportd.app.dispatcher import WebhookDispatcher
 from reportd.app.webhooks import DeliveryPolicy
-from reportd.domain.errors import Forbidden, NotFound, ValidationError
+from reportd.domain.errors import Forbidden, NotFound, UrlNotAllowed, ValidationError
 from reportd.domain.models import Report
 from reportd.domain.webhook_signatures import DELIVERY_HEADER, SIGNATURE_HEADER, verify
-from tests.unit.app.conftest import World
+from tests.unit.app.conftest import FakePoster, World
 
 
 def render(report: Report) -> str:
@@ -75,3 +76,88 @@ def test_callback_secrets_are_per_tenant_and_stable(world: World) -> None:
     acme, globex = world.principal("acme"), world.principal("globex")
     assert world.app.webhooks.callback_secret(acme) == world.app.webhooks.callback_secret(acme)
     assert world.app.webhooks.callback_secret(acme) != world.app.webhooks.callback_secret(globex)
+
+
+class RaisingPoster(FakePoster):
+    """Raises for one URL, as httpx did for a URL holding a CR/LF."""
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
+        if "poison" in url:
+            raise RuntimeError("Invalid non-printable ASCII character in URL")
+        return super().post(url, body, headers)
+
+
+def test_each_kind_of_poisoned_delivery_fails_alone_and_the_rest_go_on(world: World) -> None:
+    """Issue 11, build item 3: a delivery whose POST raises, and a report whose body cannot
+    be rendered; each is recorded failed ("failed", never the error's text) and the good
+    deliveries of the same pass are sent."""
+    caller = world.principal()
+    poisoned = world.app.webhooks.subscribe(
+        caller, "https://example.com/poison", ["report.finished"]
+    )
+    good = world.app.webhooks.subscribe(caller, "https://example.com/good", ["report.finished"])
+    unrenderable = world.create(caller)
+    world.run_next()
+    world.create(caller)
+    world.run_next()
+
+    def render_or_raise(report: Report) -> str:
+        if report.id == unrenderable.id:
+            raise ValueError("Maximum serialization depth exceeded")
+        return render(report)
+
+    poster = RaisingPoster()
+    dispatcher = WebhookDispatcher(
+        webhooks=world.store.webhooks,
+        reports=world.store.reports,
+        service=world.app.webhooks,
+        poster=poster,
+        render=render_or_raise,
+        owner="w1",
+    )
+    dispatcher.run_once()
+    assert [url for url, _, _ in poster.sent] == ["https://example.com/good"]
+    states = {
+        (d.report_id == unrenderable.id, d.state, d.last_error)
+        for d in world.app.webhooks.deliveries(caller, good.id).results
+    }
+    assert states == {(True, "failed", "failed"), (False, "delivered", None)}
+    for delivery in world.app.webhooks.deliveries(caller, poisoned.id).results:
+        assert (delivery.state, delivery.last_error) == ("failed", "failed")
+    assert dispatcher.run_once() == 0  # nothing left over to abort a later pass
+
+
+def test_an_address_refused_at_connect_time_is_refused_by_policy_for_good(world: World) -> None:
+    caller = world.principal()
+    hook = world.app.webhooks.subscribe(caller, "https://example.com/h", ["report.finished"])
+    world.create(caller)
+    world.run_next()
+
+    class Refusing(FakePoster):
+        def post(
+            self, url: str, body: bytes, headers: dict[str, str]
+        ) -> tuple[int | None, str | None]:
+            raise UrlNotAllowed("url points at an address reportd does not send to")
+
+    dispatcher = WebhookDispatcher(
+        webhooks=world.store.webhooks,
+        reports=world.store.reports,
+        service=world.app.webhooks,
+        poster=Refusing(),
+        render=render,
+        owner="w1",
+    )
+    dispatcher.run_once()
+    (delivery,) = world.app.webhooks.deliveries(caller, hook.id).results
+    assert (delivery.state, delivery.attempts) == ("failed", 1)
+    assert (delivery.last_error, delivery.last_status) == ("refused by policy", None)
+
+
+def test_subscriptions_to_inside_addresses_are_refused_by_name_too(world: World) -> None:
+    caller = world.principal()
+    for url in ("http://127.0.0.1/h", "https://internal.example/h", "http://[::1]:8080/"):
+        with pytest.raises(UrlNotAllowed):
+            world.app.webhooks.subscribe(caller, url, ["report.finished"])
+    with pytest.raises(UrlNotAllowed):
+        world.create(caller, callback_url="https://internal.example/cb")
+    assert world.app.webhooks.list(caller) == []
