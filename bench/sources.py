@@ -82,19 +82,20 @@ MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root"}
 class Run:
     seconds: float
     peak_rss_mb: float
+    cpu_seconds: float = 0.0  # user + system: what a loaded machine does not inflate
 
 
 def timed(
     command: list[str], *, stdout: Path | None = None, env: dict[str, str] | None = None
 ) -> Run:
-    """One child process to its end: wall seconds and its own peak RSS (MB).
+    """One child process to its end: wall and CPU seconds and its own peak RSS (MB).
 
     The peak comes from GNU time wrapping the command: ``wait4`` on a direct child reports
     this (larger) process's RSS as the child's floor, since a vfork'd child shares its memory
     until it execs.
     """
     rss_file = Path(tempfile.mkstemp(prefix="reportd-rss-")[1])
-    wrapped = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *command]
+    wrapped = ["/usr/bin/time", "-f", "%U %S %M", "-o", str(rss_file), *command]
     sink = stdout.open("wb") if stdout is not None else subprocess.DEVNULL
     start = time.perf_counter()
     try:
@@ -105,9 +106,9 @@ def timed(
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr.decode(errors='replace')}")
-    peak_kb = int(rss_file.read_text().split()[-1])
+    user, system, peak_kb = rss_file.read_text().split()[-3:]
     rss_file.unlink()
-    return Run(seconds, peak_kb / 1024)
+    return Run(seconds, int(peak_kb) / 1024, float(user) + float(system))
 
 
 # -- the table, once per engine -------------------------------------------------------------
@@ -343,7 +344,11 @@ def engine_table(kind: str, work: Path, data: Path) -> Iterator[str]:
 
 
 def median(runs: list[Run]) -> Run:
-    return Run(statistics.median(r.seconds for r in runs), max(r.peak_rss_mb for r in runs))
+    return Run(
+        statistics.median(r.seconds for r in runs),
+        max(r.peak_rss_mb for r in runs),
+        statistics.median(r.cpu_seconds for r in runs),
+    )
 
 
 TARGET_CSV = {"postgresql": 1.25, "sqlite": 1.25, "duckdb": 1.25, "mariadb": 1.5}
@@ -383,13 +388,19 @@ def bench_startup() -> None:
         return median([timed(command, env=clean_env()) for _ in range(10)])
 
     base = measure([PY, "-c", "pass"])
-    print(f"\n{'start-up (median of 10)':<28} {'seconds':>8} {'peak MB':>8}")
-    print(f"{'python -c pass':<28} {base.seconds:>8.3f} {base.peak_rss_mb:>8.0f}")
+    print(f"\n{'start-up (median of 10)':<28} {'seconds':>8} {'cpu s':>8} {'peak MB':>8}")
+    print(
+        f"{'python -c pass':<28} {base.seconds:>8.3f} {base.cpu_seconds:>8.3f} "
+        f"{base.peak_rss_mb:>8.0f}"
+    )
     for args in (["--help"], ["export", "--help"]):
         run = measure([REPORTD, *args])
         ok = run.seconds <= 0.15 and run.peak_rss_mb <= 60
         label = "reportd " + " ".join(args)
-        print(f"{label:<28} {run.seconds:>8.3f} {run.peak_rss_mb:>8.0f}  {_verdict(ok)}")
+        print(
+            f"{label:<28} {run.seconds:>8.3f} {run.cpu_seconds:>8.3f} "
+            f"{run.peak_rss_mb:>8.0f}  {_verdict(ok)}"
+        )
 
 
 def bench_memory(work: Path, engines: list[str]) -> None:
