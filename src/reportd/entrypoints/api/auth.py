@@ -42,6 +42,20 @@ def core_of(request: Request) -> App:
     return request.app.state.core  # type: ignore[no-any-return]
 
 
+async def authenticate(request: Request) -> Principal:
+    """The caller of ``request`` as of now (``AuthenticationFailed`` otherwise).
+
+    Also what a long-lived response (an SSE stream) calls again while it runs, so a key
+    revoked after the stream opened ends it within seconds, not when the report ends.
+    """
+    secret = key_from_headers(request)
+    keys: KeyAuthenticator | None = getattr(request.app.state, "keys", None)
+    if keys is not None and not (secret and looks_like_token(secret)):
+        return await keys.authenticate(secret)
+    # an access token, or an app without async reads (an in-memory store)
+    return await run_in_threadpool(core_of(request).tenants.authenticate, secret)
+
+
 async def principal(request: Request) -> Principal:
     """FastAPI dependency: the authenticated caller (401 otherwise), within its rate limits.
 
@@ -49,12 +63,7 @@ async def principal(request: Request) -> Principal:
     router is limited and nothing else is (signed links, health); GET counts as a read.
     """
     core = core_of(request)
-    secret = key_from_headers(request)
-    keys: KeyAuthenticator | None = getattr(request.app.state, "keys", None)
-    if keys is not None and not (secret and looks_like_token(secret)):
-        caller = await keys.authenticate(secret)
-    else:  # an access token, or an app without async reads (an in-memory store)
-        caller = await run_in_threadpool(core.tenants.authenticate, secret)
+    caller = await authenticate(request)
     if core.rate_limiter is not None:  # the counters live in the database
         await run_in_threadpool(enforce, request, core.rate_limiter, caller)
     return caller

@@ -13,9 +13,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportd.app.report_reads import ReportReads
+from reportd.domain.errors import AuthenticationFailed
 from reportd.domain.models import Principal, Report
 from reportd.domain.paging import MAX_PAGE
-from reportd.entrypoints.api.auth import core_of, principal
+from reportd.entrypoints.api.auth import authenticate, core_of, principal
 from reportd.entrypoints.api.downloads import stream_download
 from reportd.entrypoints.api.etags import NOT_MODIFIED, json_with_etag
 from reportd.entrypoints.api.schemas import (
@@ -30,6 +31,8 @@ from reportd.entrypoints.api.schemas import (
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 EVENT_POLL_SECONDS = 0.25  # progress reaches clients at most this late (heartbeats are 0.5 s)
 KEEPALIVE_SECONDS = 15.0
+# How often a stream checks its key again: a revoked key's stream ends within this.
+AUTH_RECHECK_SECONDS = 2.0
 Caller = Annotated[Principal, Depends(principal)]
 _ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 410, 416, 422, 429)
@@ -184,7 +187,7 @@ async def events(report_id: str, caller: Caller, request: Request) -> StreamingR
     first = await read()
 
     async def stream() -> AsyncIterator[bytes]:
-        report, last, sequence, quiet = first, None, 0, 0.0
+        report, last, sequence, quiet, unchecked = first, None, 0, 0.0, 0.0
         while True:
             public = ReportPublic.of(report)
             snapshot = (public.state, public.progress.rows, public.progress.total_rows)
@@ -200,6 +203,15 @@ async def events(report_id: str, caller: Caller, request: Request) -> StreamingR
                 return
             await asyncio.sleep(EVENT_POLL_SECONDS)
             quiet += EVENT_POLL_SECONDS
+            unchecked += EVENT_POLL_SECONDS
+            if unchecked >= AUTH_RECHECK_SECONDS:  # a key revoked meanwhile ends the stream
+                unchecked = 0.0
+                try:
+                    await authenticate(request)
+                except AuthenticationFailed as exc:
+                    data = orjson.dumps({"error": exc.to_dict()}).decode()
+                    yield f"event: error\ndata: {data}\n\n".encode()
+                    return
             report = await read()
 
     return StreamingResponse(
