@@ -21,6 +21,7 @@ from starlette.routing import Route
 from reportd.adapters.db import Store
 from reportd.adapters.db.idempotency import IdempotencyStore
 from reportd.app import idempotency as rules
+from reportd.domain.errors import AuthenticationFailed
 from reportd.entrypoints.api.idempotency import IdempotencyMiddleware
 from tests.server_fixtures import RunningServer
 
@@ -237,9 +238,15 @@ class Flaky:
         return JSONResponse({"run": self.runs}, status_code=201)
 
 
+async def _known(request: Request) -> None:
+    """The inline app's only credential (the middleware authenticates before it replays)."""
+    if request.headers.get("authorization") != "Bearer rk_inline":
+        raise AuthenticationFailed()
+
+
 def inline(store: IdempotencyStore, endpoint: Any) -> httpx.AsyncClient:
     app = Starlette(routes=[Route("/things", endpoint, methods=["POST"])])
-    wrapped = IdempotencyMiddleware(app, store=store)
+    wrapped = IdempotencyMiddleware(app, store=store, authenticate=_known)
     transport = httpx.ASGITransport(app=wrapped, raise_app_exceptions=False)
     headers = {"Authorization": "Bearer rk_inline", "Idempotency-Key": "k"}
     return httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers)

@@ -69,7 +69,7 @@ def _canonical(body: bytes) -> bytes:
         return b""
     try:
         return orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
-    except orjson.JSONDecodeError:
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):  # not JSON, or beyond orjson
         return body
 
 

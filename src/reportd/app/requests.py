@@ -17,13 +17,14 @@ from reportd.app.generator import Generator
 from reportd.app.options import resolve_options
 from reportd.app.outbound import OutboundPolicy
 from reportd.app.urls import check_url
+from reportd.domain import bounds
 from reportd.domain.errors import FormatInapplicable, ValidationError
 from reportd.domain.filters import compile_filter, parse_order_by
 from reportd.domain.formats import Format, Packaging, ZipEncryption
 from reportd.domain.models import Report, ReportRequest, Template
 from reportd.domain.states import ReportState
 
-__all__ = ["RequestChecker", "dedup_key"]
+__all__ = ["RequestChecker", "check_bounds", "dedup_key"]
 
 
 class RequestChecker:
@@ -36,6 +37,7 @@ class RequestChecker:
 
     def check(self, tenant_id: str, request: ReportRequest) -> Report:
         """A CREATED report for ``request``, or the first reason it cannot be made."""
+        check_bounds(request)
         template = self._catalog.template(request.template_id)
         formats = self.formats(template, request.formats)
         fields = _fields(template, request.fields)
@@ -117,6 +119,27 @@ class RequestChecker:
         if len(asked) < 8:
             raise ValidationError("a zip password must be at least 8 characters")
         return asked
+
+
+def check_bounds(request: ReportRequest) -> None:
+    """Every part of a request within ``domain.bounds``, before anything parses or stores it.
+
+    Here, where every door's request passes (create, schedules, subjects, the CLI), so the
+    bounds are the same whichever door a tenant comes through.
+    """
+    bounds.check_value(request.options, what="options")
+    lists = [list(request.fields or ()), list(request.order_by), list(request.formats)]
+    bounds.check_value(lists, what="fields, order_by and formats", max_bytes=bounds.MAX_LIST_BYTES)
+    if request.name is not None:
+        bounds.check_text(request.name, what="name", max_length=bounds.MAX_NAME)
+    if request.filter is not None:
+        bounds.check_text(request.filter, what="filter", max_length=bounds.MAX_FILTER)
+    if isinstance(request.zip_password, str):
+        bounds.check_text(request.zip_password, what="zip_password")
+    if request.expires_in is not None:
+        bounds.check_integer(
+            request.expires_in, what="expires_in", low=1, high=bounds.MAX_EXPIRES_IN
+        )
 
 
 def _fields(template: Template, asked: Sequence[str] | None) -> tuple[str, ...]:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from reportd.app.access import require
+from reportd.domain import bounds
 from reportd.domain.errors import ValidationError
 from reportd.domain.filters import (
     And,
@@ -117,6 +118,7 @@ class ReportSearch:
     def search(self, principal: Principal, query: ReportSearchQuery) -> ReportPage:
         require(principal, Scope.REPORTS_READ)
         check_page(query.limit, query.offset)
+        check_query_bounds(query)
         order = _order(query.sort)
         if query.cursor and order:
             raise ValidationError("a cursor pages the default order only (newest first)")
@@ -130,6 +132,23 @@ class ReportSearch:
             count_only=query.count_only,
         )
         return self._search.search(selection)
+
+
+def check_query_bounds(query: ReportSearchQuery) -> None:
+    """Patterns and values within ``domain.bounds`` before any becomes SQL (a 50,000-character
+    ``contain`` was SQLite's "LIKE pattern too complex", a 500)."""
+    if query.keyword is not None:
+        bounds.check_text(query.keyword, what="keyword")
+    if query.filter is not None:
+        bounds.check_text(query.filter, what="filter", max_length=bounds.MAX_FILTER)
+    for condition in (*query.conditions, *query.any_of):
+        bounds.check_text(condition.key, what="filter key")
+        values = condition.value if isinstance(condition.value, list | tuple) else [condition.value]
+        bounds.check_value(values, what=f"filter value of {condition.key[:100]}")
+        for value in values:
+            if isinstance(value, str):
+                bounds.check_text(value, what=f"filter value of {condition.key[:100]}")
+    bounds.check_value([list(pair) for pair in query.sort], what="sort")
 
 
 def _order(sort: Sequence[tuple[str, bool]]) -> tuple[tuple[str, bool], ...]:

@@ -7,9 +7,12 @@ The tree::
     │   ├── FilterSyntaxError (400 invalid_filter)
     │   ├── FormatInapplicable (400 format_inapplicable)
     │   ├── MissingMandatoryFields (400 missing_mandatory_fields)
-│   ├── InvalidUrl (400 invalid_url): not an http(s) URL reportd can send to
-│   ├── UrlNotAllowed (400 url_not_allowed): the outbound policy refuses its address
-    │   └── IdempotencyKeyReused (422 idempotency_key_reused)
+    │   ├── InvalidUrl (400 invalid_url): not an http(s) URL reportd can send to
+    │   ├── UrlNotAllowed (400 url_not_allowed): the outbound policy refuses its address
+    │   ├── IdempotencyKeyReused (422 idempotency_key_reused)
+    │   └── bounds (``domain/bounds.py``): PayloadTooLarge (413 payload_too_large),
+    │       PayloadTooDeep (400 payload_too_deep), NumberOutOfRange (422 number_out_of_range),
+    │       InvalidEncoding (400 invalid_encoding)
     ├── AuthenticationFailed (401 authentication_failed)
     ├── OAuthError (400/401 oauth_error): a refused token request, RFC 6749's ``error``
     ├── Forbidden (403 forbidden)
@@ -116,6 +119,32 @@ class IdempotencyKeyReused(ValidationError):
 
     code = "idempotency_key_reused"
     status = 422
+
+
+class PayloadTooLarge(ValidationError):
+    """The request is larger than reportd accepts."""
+
+    code = "payload_too_large"
+    status = 413
+
+
+class PayloadTooDeep(ValidationError):
+    """The request is nested deeper than reportd accepts."""
+
+    code = "payload_too_deep"
+
+
+class NumberOutOfRange(ValidationError):
+    """A number in the request is out of range."""
+
+    code = "number_out_of_range"
+    status = 422
+
+
+class InvalidEncoding(ValidationError):
+    """The request is not valid UTF-8 text."""
+
+    code = "invalid_encoding"
 
 
 class AuthenticationFailed(ReportdError):

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.sql import Select
 
 from reportd.adapters.db.schema import artifacts, reports
+from reportd.domain.bounds import renderable
 from reportd.domain.errors import ReportNotFound
 from reportd.domain.formats import Format, Packaging, ZipEncryption
 from reportd.domain.models import Artifact, Progress, Report, ReportError
@@ -97,7 +98,7 @@ def report_of(row: Any) -> Report:
         state=ReportState(row["state"]),
         formats=tuple(Format(f) for f in row["formats"]),
         fields=tuple(row["fields"]),
-        options=row["options"],
+        options=renderable(row["options"]),  # as stored, even before the bounds
         filter=row["filter"],
         order_by=tuple(row["order_by"]),
         packaging=Packaging(row["packaging"]),

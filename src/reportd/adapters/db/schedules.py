@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from reportd.adapters.db.database import notify_queue, read_transaction, write_transaction
 from reportd.adapters.db.rows import report_row
 from reportd.adapters.db.schema import reports, schedules
+from reportd.domain.bounds import renderable
 from reportd.domain.errors import ScheduleNotFound
 from reportd.domain.formats import Format, Packaging
 from reportd.domain.models import Report, Schedule
@@ -154,7 +155,7 @@ def _schedule(row: Any) -> Schedule:
         template_id=row["template_id"],
         name=row["name"],
         formats=tuple(Format(f) for f in row["formats"]),
-        options=row["options"],
+        options=renderable(row["options"]),  # as stored, even before the bounds
         fields=tuple(row["fields"]) if row["fields"] is not None else None,
         filter=row["filter"],
         order_by=tuple(row["order_by"]),

@@ -13,6 +13,7 @@ from reportd.app.authentication import KeyAuthenticator
 from reportd.app.report_reads import ReportReads
 from reportd.bootstrap import App, build_app, build_async_reads
 from reportd.config import Settings, metrics_address
+from reportd.entrypoints.api.bounds import BoundsMiddleware
 from reportd.entrypoints.api.console import router as console_router
 from reportd.entrypoints.api.dialects import include_dialects
 from reportd.entrypoints.api.errors import install_error_handlers
@@ -110,8 +111,9 @@ def create_app(
     app.state.report_reads = None
     install_error_handlers(app)
     app.add_middleware(RateLimitHeadersMiddleware)
-    if core.idempotency is not None:  # outermost: a replay skips the whole app
+    if core.idempotency is not None:  # a replay skips the whole app
         app.add_middleware(IdempotencyMiddleware, store=core.idempotency)
+    app.add_middleware(BoundsMiddleware)  # outermost: no parser sees what breaks a bound
     for router in (
         reports.router,
         schedules.router,

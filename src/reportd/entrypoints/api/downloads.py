@@ -22,7 +22,9 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     match = _RANGE.match(header.strip())
     if match is None or (not match.group(1) and not match.group(2)):
         return None  # unsupported forms (e.g. several ranges) get the whole file, per RFC 9110
-    first, last = match.group(1), match.group(2)
+    # A position of more digits than any file's size has is past every end: compared as
+    # text, never given to int() (whose limit is 4,300 digits; a 500 before this check).
+    first, last = (_capped(group, size) for group in match.groups())
     if not first:
         length = int(last)
         if length == 0:
@@ -33,6 +35,11 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     if start >= size or end < start:
         raise RangeNotSatisfiable(f"range {header} is outside the file of {size} bytes")
     return start, end
+
+
+def _capped(digits: str, size: int) -> str:
+    """``digits``, or a number just past ``size`` when it has more digits than ``size``."""
+    return str(size + 1) if len(digits) > len(str(size)) + 1 else digits
 
 
 def stream_download(download: Download, request: Request) -> Response:

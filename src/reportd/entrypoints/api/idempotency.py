@@ -5,11 +5,15 @@ idempotent. A request with a key is fingerprinted, its key claimed in the databa
 then either run (its answer buffered, stored, then sent) or answered from the store with
 ``Idempotent-Replayed: true``. The answer is stored *before* it is sent, so a client that
 repeats the request right after reading the first answer is replayed, never told "in
-progress". Rules are in ``reportd.app.idempotency``; rows in ``reportd.adapters.db.idempotency``.
+progress". The credential is authenticated first, every time: a request whose key is
+unknown or revoked goes on to the app (which answers 401 in the door's body) and is neither
+remembered nor answered from the store, and nothing of an unauthenticated body is parsed.
+Rules are in ``reportd.app.idempotency``; rows in ``reportd.adapters.db.idempotency``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,8 +24,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reportd.app import idempotency as rules
 from reportd.app.ports import IdempotencyRepository
-from reportd.domain.errors import ReportdError
+from reportd.domain.errors import AuthenticationFailed, ReportdError
 from reportd.domain.idempotency import IdempotencyRecord, StoredResponse
+from reportd.entrypoints.api.asgi_body import read_body, replaying
+from reportd.entrypoints.api.auth import authenticate as authenticate_request
 from reportd.entrypoints.api.auth import key_from_headers
 from reportd.entrypoints.api.errors import render
 
@@ -34,10 +40,23 @@ class _Claim:
     key: str
 
 
+Authenticate = Callable[[Request], Awaitable[object]]
+
+
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, *, store: IdempotencyRepository) -> None:
+    """``authenticate``: the door's check of a request's credential (``auth.authenticate``),
+    raising ``AuthenticationFailed``; asked before any replay or claim."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        store: IdempotencyRepository,
+        authenticate: Authenticate = authenticate_request,
+    ) -> None:
         self.app = app
         self.store = store
+        self.authenticate = authenticate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in METHODS:
@@ -49,6 +68,14 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         try:
+            await self.authenticate(Request(scope))
+        except AuthenticationFailed:  # the route answers the 401; nothing replayed or kept
+            await self.app(scope, receive, send)
+            return
+        except ReportdError as exc:  # the store is away: said in the path's dialect
+            await render(Request(scope), exc)(scope, receive, send)
+            return
+        try:
             await self._handle(scope, receive, send, key, credential)
         except ReportdError as exc:
             await render(Request(scope), exc)(scope, receive, send)  # the path's dialect
@@ -57,7 +84,7 @@ class IdempotencyMiddleware:
         self, scope: Scope, receive: Receive, send: Send, key: str, credential: str
     ) -> None:
         rules.check_key(key)
-        body = await _read_body(receive)
+        body = await read_body(receive) or b""
         record = IdempotencyRecord(
             scope=rules.credential_scope(credential),
             key=key,
@@ -70,7 +97,7 @@ class IdempotencyMiddleware:
         if held is not None:
             await _replay(rules.replay_of(held, record.request_hash), send)
             return
-        await self._run(scope, _replaying(body, receive), send, _Claim(record.scope, key))
+        await self._run(scope, replaying(body, receive), send, _Claim(record.scope, key))
 
     async def _run(self, scope: Scope, receive: Receive, send: Send, claim: _Claim) -> None:
         """Run the request with the key held; store a final answer, or let the key go."""
@@ -120,32 +147,6 @@ async def _replay(response: StoredResponse, send: Send) -> None:
     ]
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that hands the app the body already read, then the real channel."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 def _path(scope: Scope) -> str:
