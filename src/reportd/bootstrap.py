@@ -54,6 +54,7 @@ from reportd.app.webhooks import DeliveryPolicy, WebhookService
 from reportd.config import Settings
 from reportd.domain.errors import AlreadyExists, TenantNotFound, ValidationError
 from reportd.domain.models import Feature, Report
+from reportd.domain.webhook_signatures import DEFAULT_SCHEME
 from reportd.generation.generator import PipelineGenerator
 
 __all__ = [
@@ -140,6 +141,7 @@ def build_app(settings: Settings) -> App:
         ),
         delivery_policy=_delivery_policy(settings),
         outbound=AddressGuard(settings.webhooks.allow_private),
+        webhook_signature=settings.webhooks.signature,
         rate_limiter=_rate_limiter(settings, store),
         token_policy=TokenPolicy(
             access_ttl=settings.oauth.access_token_ttl,
@@ -219,6 +221,7 @@ def compose(
     run_options: RunOptions | None = None,
     delivery_policy: DeliveryPolicy | None = None,
     outbound: AddressGuard | None = None,
+    webhook_signature: str = DEFAULT_SCHEME,
     rate_limiter: RateLimiter | None = None,
     token_policy: TokenPolicy | None = None,
     database_url: str | None = None,
@@ -260,7 +263,11 @@ def compose(
         schedules=store.schedules, reports=reports, catalog=catalog, events=events
     )
     webhooks = WebhookService(
-        store=store.webhooks, signing_secret=signing_secret, outbound=guard, policy=delivery_policy
+        store=store.webhooks,
+        signing_secret=signing_secret,
+        outbound=guard,
+        policy=delivery_policy,
+        default_signature=webhook_signature,
     )
 
     def new_dispatcher(owner: str, render: Callable[[Report], str]) -> WebhookDispatcher:

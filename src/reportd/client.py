@@ -8,7 +8,7 @@ from reportd.sdk.client import Client
 from reportd.sdk.download import BytesCallback
 from reportd.sdk.errors import ChecksumMismatch, error_from_response
 from reportd.sdk.waiting import FINAL_STATES, ReportCallback
-from reportd.sdk.webhooks import verify_webhook
+from reportd.sdk.webhooks import verify_standard_webhook, verify_webhook
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -19,5 +19,6 @@ __all__ = [
     "Client",
     "ReportCallback",
     "error_from_response",
+    "verify_standard_webhook",
     "verify_webhook",
 ]

@@ -89,7 +89,8 @@ class SourceSettings(BaseModel):
 class WebhookSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    """``[webhooks]``: the delay before each retry (seconds), the POST timeout, the attempt cap."""
+    """``[webhooks]``: the delay before each retry (seconds), the POST timeout, the attempt cap,
+    and the signing scheme of callbacks and of subscriptions that name none."""
 
     retry_delays: list[float] = Field(
         default_factory=lambda: [10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0],
@@ -98,6 +99,8 @@ class WebhookSettings(BaseModel):
     timeout: float = Field(default=10.0, gt=0, le=120)
     max_attempts: int = Field(default=10, ge=1, le=100)
     poll_interval: float = Field(default=0.5, gt=0)
+    # Reportd-Signature, Standard Webhooks' three headers, or both (docs/webhooks.md).
+    signature: Literal["reportd", "standard", "both"] = "both"
     # Networks a webhook, callback or delivery may reach although loopback, private,
     # link-local or reserved ("10.1.2.0/24", "127.0.0.1"): self-hosted internal receivers.
     # Empty: none (docs/security.md). Every outbound request of reportd obeys it.

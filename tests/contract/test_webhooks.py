@@ -252,3 +252,38 @@ def test_a_report_that_cannot_be_rendered_gets_failed_deliveries_and_the_rest_go
     claimed = store.webhooks.claim("w1", 30)
     assert claimed is not None and claimed.delivery.report_id == good.id
     assert store.webhooks.claim("w2", 30) is None  # the failed one is never claimed
+
+
+def test_a_subscription_keeps_its_signing_scheme_and_deliveries_carry_it(
+    store: ports.Store,
+) -> None:
+    default = subscribe(store)
+    assert default.signature == "both"  # the record's default, as the column's
+    standard = store.webhooks.create(
+        Webhook(
+            id=str(uuid.uuid4()),
+            tenant_id="t1",
+            url="http://127.0.0.1:9/standard",
+            events=("report.finished",),
+            secret="whsec_test",
+            signature="standard",
+        )
+    )
+    assert store.webhooks.get(standard.id, "t1").signature == "standard"
+    by_id = {w.id: w.signature for w in store.webhooks.list_for_tenant("t1")}
+    assert by_id == {default.id: "both", standard.id: "standard"}
+    changed = store.webhooks.set_signature(default.id, "t1", "reportd")
+    assert (changed.signature, changed.secret, changed.url) == (
+        "reportd",
+        "whsec_test",
+        default.url,
+    )
+    assert store.webhooks.get(default.id, "t1").signature == "reportd"
+    with pytest.raises(NotFound):
+        store.webhooks.set_signature(default.id, "t2", "standard")
+    assert store.webhooks.get(default.id, "t1").signature == "reportd"  # t2 changed nothing
+    done(store, callback_url="http://127.0.0.1:9/cb")
+    assert enqueue(store) == 3
+    claimed = {c.delivery.url: c for c in iter(lambda: store.webhooks.claim("w", 30), None)}
+    schemes = {url.rsplit("/", 1)[1]: c.signature for url, c in claimed.items()}
+    assert schemes == {"hook": "reportd", "standard": "standard", "cb": None}

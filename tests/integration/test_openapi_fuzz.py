@@ -67,6 +67,7 @@ ROUTES = [
     ("GET", "/v1/webhooks"),
     ("GET", "/v1/webhooks/callback_secret"),
     ("GET", "/v1/webhooks/{webhook_id}"),
+    ("PATCH", "/v1/webhooks/{webhook_id}"),
     ("DELETE", "/v1/webhooks/{webhook_id}"),
     ("GET", "/v1/webhooks/{webhook_id}/deliveries"),
     ("GET", "/v1/keys"),

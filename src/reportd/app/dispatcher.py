@@ -19,12 +19,7 @@ from reportd.app.urls import check_url
 from reportd.app.webhooks import EVENT_OF_STATE, WebhookService
 from reportd.domain.errors import UrlNotAllowed, ValidationError
 from reportd.domain.models import Report
-from reportd.domain.webhook_signatures import (
-    DELIVERY_HEADER,
-    EVENT_HEADER,
-    SIGNATURE_HEADER,
-    signature_header,
-)
+from reportd.domain.webhook_signatures import DELIVERY_HEADER, EVENT_HEADER, signed_headers
 from reportd.domain.webhooks import ATTEMPT_FAILED, REFUSED_BY_POLICY
 
 if TYPE_CHECKING:
@@ -136,10 +131,13 @@ class WebhookDispatcher:
         except ValidationError as exc:  # stored before the rule was as strict as now
             return self._record(claimed, None, exc.message, final=True)
         body = delivery.payload.encode()
+        scheme = claimed.signature or self.service.default_signature
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "reportd-webhooks",
-            SIGNATURE_HEADER: signature_header(secret, int(time.time()), body),
+            **signed_headers(
+                scheme, secret, message_id=delivery.id, timestamp=int(time.time()), body=body
+            ),
             EVENT_HEADER: delivery.event,
             DELIVERY_HEADER: delivery.id,
         }

@@ -252,6 +252,10 @@ class WebhookRepository(Protocol):
     def delete(self, webhook_id: str, tenant_id: str) -> None:
         """The subscription and its deliveries."""
 
+    def set_signature(self, webhook_id: str, tenant_id: str, signature: str) -> Webhook:
+        """The subscription signed with ``signature`` from its next attempt on; ``NotFound``
+        if absent or another tenant's."""
+
     def deliveries(
         self, webhook_id: str, tenant_id: str, *, limit: int, offset: int
     ) -> DeliveryPage:

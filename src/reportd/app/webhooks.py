@@ -4,7 +4,9 @@ A report reaching a final state becomes one delivery per matching subscription (
 for its ``callback_url``) through the outbox of the webhooks port
 (``reportd.adapters.db.webhooks``); ``reportd.app.dispatcher`` runs in every worker process and
 POSTs them, retrying with backoff. Delivery is at least once: receivers de-duplicate on the
-``Reportd-Delivery`` header. Signatures: ``reportd.domain.webhook_signatures``.
+``Reportd-Delivery`` (= ``webhook-id``) header. Signatures: ``reportd.domain.webhook_signatures``;
+each subscription chooses its scheme (``reportd``, ``standard`` or ``both``), callbacks get the
+server's default.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from reportd.domain.models import Principal, Scope
 from reportd.domain.paging import check_page
 from reportd.domain.states import ReportState
 from reportd.domain.webhook_signatures import (
+    DEFAULT_SCHEME,
     DELIVERY_HEADER,
     EVENT_HEADER,
     SIGNATURE_HEADER,
+    check_scheme,
     sign,
     signature_header,
     verify,
@@ -122,13 +126,22 @@ class WebhookService:
         signing_secret: str,
         outbound: OutboundPolicy,
         policy: DeliveryPolicy | None = None,
+        default_signature: str = DEFAULT_SCHEME,
     ) -> None:
         self.store = store
         self._outbound = outbound
         self.policy = policy or DeliveryPolicy()
         self._callback_key = signing_secret.encode()
+        # The scheme of a subscription that names none, and of every callback_url delivery.
+        self.default_signature = check_scheme(default_signature, "[webhooks] signature")
 
-    def subscribe(self, principal: Principal, url: str, events: Sequence[str]) -> Webhook:
+    def subscribe(
+        self,
+        principal: Principal,
+        url: str,
+        events: Sequence[str],
+        signature: str | None = None,
+    ) -> Webhook:
         """A new subscription; the returned record carries its ``secret`` (shown once)."""
         require(principal, Scope.REPORTS_WRITE)
         self._outbound.check(check_url(url))
@@ -138,6 +151,7 @@ class WebhookService:
             url=url,
             events=check_events(events),
             secret=SECRET_PREFIX + secrets.token_hex(32),
+            signature=check_scheme(signature or self.default_signature),
         )
         if self.store.count(principal.tenant_id) >= MAX_SUBSCRIPTIONS:
             raise ValidationError(f"a tenant has at most {MAX_SUBSCRIPTIONS} webhooks")
@@ -150,6 +164,12 @@ class WebhookService:
     def get(self, principal: Principal, webhook_id: str) -> Webhook:
         require(principal, Scope.REPORTS_READ)
         return self.store.get(webhook_id, principal.tenant_id)
+
+    def set_signature(self, principal: Principal, webhook_id: str, signature: str) -> Webhook:
+        """Switch a subscription's scheme (say ``reportd`` → ``both`` → ``standard``) keeping
+        its secret, so a receiver can move to a Standard Webhooks library without a gap."""
+        require(principal, Scope.REPORTS_WRITE)
+        return self.store.set_signature(webhook_id, principal.tenant_id, check_scheme(signature))
 
     def delete(self, principal: Principal, webhook_id: str) -> None:
         require(principal, Scope.REPORTS_WRITE)

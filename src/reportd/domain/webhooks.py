@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from reportd.domain.webhook_signatures import DEFAULT_SCHEME
+
 __all__ = [
     "ATTEMPT_FAILED",
     "DELIVERED",
@@ -32,7 +34,10 @@ ATTEMPT_FAILED = "failed"
 
 @dataclass(frozen=True, slots=True)
 class Webhook:
-    """A tenant's subscription; ``secret`` signs its deliveries and leaves the API once."""
+    """A tenant's subscription; ``secret`` signs its deliveries and leaves the API once.
+
+    ``signature`` is the scheme its deliveries are signed with (``webhook_signatures.SCHEMES``).
+    """
 
     id: str
     tenant_id: str
@@ -41,6 +46,7 @@ class Webhook:
     secret: str
     enabled: bool = True
     created_at: datetime | None = None
+    signature: str = DEFAULT_SCHEME
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +73,7 @@ class Delivery:
 class ClaimedDelivery:
     delivery: Delivery
     secret: str | None  # the subscription's; None for a callback or a deleted subscription
+    signature: str | None = None  # the subscription's scheme; None: the server's default
 
 
 @dataclass(frozen=True, slots=True)

@@ -207,9 +207,19 @@ class AsyncClient(BaseClient):
 
     # webhooks
 
-    async def create_webhook(self, url: str, events: list[str]) -> JSON:
-        """Subscribe ``url`` to ``events``; the answer's ``secret`` is shown only this once."""
-        return await self._send(self._build_create_webhook(url, events))
+    async def create_webhook(
+        self, url: str, events: list[str], *, signature: str | None = None
+    ) -> JSON:
+        """Subscribe ``url`` to ``events``; the answer's ``secret`` is shown only this once.
+
+        ``signature``: ``"reportd"``, ``"standard"`` (Standard Webhooks) or ``"both"``; the
+        server's default (``both``) when None.
+        """
+        return await self._send(self._build_create_webhook(url, events, signature))
+
+    async def update_webhook(self, webhook_id: str, *, signature: str) -> JSON:
+        """Switch a subscription's signing scheme; its secret stays the same."""
+        return await self._send(self._build_update_webhook(webhook_id, signature))
 
     async def list_webhooks(self) -> JSON:
         """``{results, total_count}``."""

@@ -89,9 +89,16 @@ class BaseClient:
 
     # webhooks
 
-    def _build_create_webhook(self, url: str, events: list[str]) -> Call[JSON]:
-        body = {"url": url, "events": list(events)}
+    def _build_create_webhook(
+        self, url: str, events: list[str], signature: str | None
+    ) -> Call[JSON]:
+        body: dict[str, Any] = {"url": url, "events": list(events)}
+        if signature is not None:
+            body["signature"] = signature
         return Call("POST", "/v1/webhooks", json_body, json=body)
+
+    def _build_update_webhook(self, webhook_id: str, signature: str) -> Call[JSON]:
+        return Call("PATCH", _webhook_path(webhook_id), json_body, json={"signature": signature})
 
     def _build_list_webhooks(self) -> Call[JSON]:
         return Call("GET", "/v1/webhooks", json_body)

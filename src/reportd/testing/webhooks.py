@@ -61,6 +61,12 @@ class MemoryWebhooks:
                     del self._state.deliveries[delivery_id]
             del self._state.webhooks[webhook_id]
 
+    def set_signature(self, webhook_id: str, tenant_id: str, signature: str) -> Webhook:
+        with self._state.lock:
+            changed = replace(self.get(webhook_id, tenant_id), signature=signature)
+            self._state.webhooks[webhook_id] = changed
+            return changed
+
     def deliveries(
         self, webhook_id: str, tenant_id: str, *, limit: int, offset: int
     ) -> DeliveryPage:
@@ -156,7 +162,9 @@ class MemoryWebhooks:
             row.lease_owner = owner
             row.lease_expires_at = now + timedelta(seconds=lease_seconds)
             webhook = self._state.webhooks.get(row.delivery.webhook_id or "")
-            return ClaimedDelivery(row.delivery, webhook.secret if webhook else None)
+            if webhook is None:
+                return ClaimedDelivery(row.delivery, None)
+            return ClaimedDelivery(row.delivery, webhook.secret, webhook.signature)
 
     def mark_delivered(self, delivery_id: str, owner: str, status: int) -> bool:
         now = self._state.now()

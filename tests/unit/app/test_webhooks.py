@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from standardwebhooks import Webhook
 
 from reportd.app.dispatcher import WebhookDispatcher
 from reportd.app.webhooks import DeliveryPolicy
@@ -161,3 +162,39 @@ def test_subscriptions_to_inside_addresses_are_refused_by_name_too(world: World)
     with pytest.raises(UrlNotAllowed):
         world.create(caller, callback_url="https://internal.example/cb")
     assert world.app.webhooks.list(caller) == []
+
+
+def test_each_subscription_is_signed_as_it_chose_and_can_switch(world: World) -> None:
+    caller = world.principal()
+    hooks = world.app.webhooks
+    chosen = {
+        scheme: hooks.subscribe(
+            caller, f"https://example.com/{scheme}", ["report.finished"], scheme
+        )
+        for scheme in ("reportd", "standard")
+    }
+    default = hooks.subscribe(caller, "https://example.com/default", ["report.finished"])
+    assert default.signature == "both"  # the server's default when a subscription names none
+    with pytest.raises(ValidationError):
+        hooks.subscribe(caller, "https://example.com/x", ["report.finished"], "svix")
+    world.create(caller)
+    world.run_next()
+    world.app.new_dispatcher("w1", render).run_once()
+    sent = {url.rsplit("/", 1)[1]: (body, headers) for url, body, headers in world.poster.sent}
+    body, headers = sent["reportd"]
+    verify(body, headers[SIGNATURE_HEADER], chosen["reportd"].secret)
+    assert "webhook-signature" not in headers
+    body, headers = sent["standard"]
+    assert Webhook(chosen["standard"].secret).verify(body, headers)
+    assert SIGNATURE_HEADER not in headers
+    assert headers["webhook-id"] == headers[DELIVERY_HEADER]  # stable across retries
+    body, headers = sent["default"]
+    verify(body, headers[SIGNATURE_HEADER], default.secret)
+    assert Webhook(default.secret).verify(body, headers)
+    switched = hooks.set_signature(caller, chosen["reportd"].id, "standard")
+    assert (switched.signature, switched.secret) == ("standard", chosen["reportd"].secret)
+    assert hooks.get(caller, switched.id).signature == "standard"
+    with pytest.raises(NotFound):
+        hooks.set_signature(world.principal("globex"), switched.id, "both")
+    with pytest.raises(Forbidden):
+        hooks.set_signature(world.principal(scopes=("reports:read",)), switched.id, "both")

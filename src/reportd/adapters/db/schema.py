@@ -203,6 +203,8 @@ webhooks = Table(
     Column("secret", String(100), nullable=False),
     Column("enabled", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # reportd | standard | both: the headers its deliveries are signed with (issue 16)
+    Column("signature", String(16), nullable=False, server_default="both"),
 )
 
 webhook_deliveries = Table(

@@ -79,6 +79,16 @@ class WebhookStore:
             )
             conn.execute(delete(webhooks).where(webhooks.c.id == webhook_id))
 
+    def set_signature(self, webhook_id: str, tenant_id: str, signature: str) -> Webhook:
+        w = webhooks.c
+        with write_transaction(self.engine) as conn:
+            conn.execute(
+                update(webhooks)
+                .where(w.id == webhook_id, w.tenant_id == tenant_id)
+                .values(signature=signature)
+            )
+            return _get(conn, webhook_id, tenant_id)
+
     def deliveries(
         self, webhook_id: str, tenant_id: str, *, limit: int, offset: int
     ) -> DeliveryPage:
@@ -166,12 +176,14 @@ class WebhookStore:
             if claimed is None:
                 return None
             joined = (
-                select(webhook_deliveries, webhooks.c.secret)
+                select(webhook_deliveries, webhooks.c.secret, webhooks.c.signature)
                 .select_from(webhook_deliveries.outerjoin(webhooks, webhooks.c.id == d.webhook_id))
                 .where(d.id == claimed)
             )
             row = conn.execute(joined).mappings().one()
-        return ClaimedDelivery(delivery=_delivery(row), secret=row["secret"])
+        return ClaimedDelivery(
+            delivery=_delivery(row), secret=row["secret"], signature=row["signature"]
+        )
 
     def mark_delivered(self, delivery_id: str, owner: str, status: int) -> bool:
         """Delivered; ``last_error`` keeps the last failure, so the log shows why it retried."""
@@ -278,6 +290,7 @@ def _fields(webhook: Webhook) -> dict[str, Any]:
         "secret": webhook.secret,
         "enabled": webhook.enabled,
         "created_at": webhook.created_at,
+        "signature": webhook.signature,
     }
 
 
@@ -290,6 +303,7 @@ def _webhook(row: Any) -> Webhook:
         secret=row["secret"],
         enabled=bool(row["enabled"]),
         created_at=row["created_at"],
+        signature=row["signature"],
     )
 
 

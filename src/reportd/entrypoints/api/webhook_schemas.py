@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,6 +25,23 @@ class WebhookCreate(BaseModel):
 
     url: str = Field(min_length=1, max_length=2000)
     events: list[str] = Field(min_length=1, max_length=10)
+    signature: Signature | None = Field(
+        default=None,
+        description="The headers deliveries are signed with; the server's default (`both`) "
+        "when left out.",
+    )
+
+
+class WebhookUpdate(BaseModel):
+    """What a subscription may change after creation: its signing scheme (same secret)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    signature: Signature
+
+
+# reportd: Reportd-Signature; standard: webhook-id, webhook-timestamp, webhook-signature.
+Signature = Literal["reportd", "standard", "both"]
 
 
 class WebhookLinks(BaseModel):
@@ -36,6 +54,7 @@ class WebhookPublic(BaseModel):
     url: str
     events: list[str]
     enabled: bool
+    signature: str
     created_at: datetime | None
     links: WebhookLinks
 
@@ -107,6 +126,7 @@ def _public_fields(webhook: Webhook) -> dict[str, object]:
         "url": webhook.url,
         "events": list(webhook.events),
         "enabled": webhook.enabled,
+        "signature": webhook.signature,
         "created_at": webhook.created_at,
         "links": WebhookLinks(self=base, deliveries=f"{base}/deliveries"),
     }

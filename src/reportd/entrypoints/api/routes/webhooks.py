@@ -20,6 +20,7 @@ from reportd.entrypoints.api.webhook_schemas import (
     WebhookCreated,
     WebhookPublic,
     WebhooksPublic,
+    WebhookUpdate,
 )
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -40,7 +41,7 @@ def _webhooks(request: Request) -> WebhookService:
 def create_webhook(
     body: WebhookCreate, caller: Caller, request: Request, response: Response
 ) -> WebhookCreated:
-    webhook = _webhooks(request).subscribe(caller, body.url, body.events)
+    webhook = _webhooks(request).subscribe(caller, body.url, body.events, body.signature)
     response.headers["Location"] = f"/v1/webhooks/{webhook.id}"
     return WebhookCreated.of(webhook)
 
@@ -60,6 +61,13 @@ def callback_secret(caller: Caller, request: Request) -> CallbackSecretPublic:
 @router.get("/{webhook_id}", response_model=WebhookPublic, responses=_ERRORS)
 def get_webhook(webhook_id: str, caller: Caller, request: Request) -> WebhookPublic:
     return WebhookPublic.of(_webhooks(request).get(caller, webhook_id))
+
+
+@router.patch("/{webhook_id}", response_model=WebhookPublic, responses=_ERRORS)
+def update_webhook(
+    webhook_id: str, body: WebhookUpdate, caller: Caller, request: Request
+) -> WebhookPublic:
+    return WebhookPublic.of(_webhooks(request).set_signature(caller, webhook_id, body.signature))
 
 
 @router.delete("/{webhook_id}", status_code=204, responses=_ERRORS)
