@@ -678,6 +678,7 @@ def test_webhooks_page_creates_shows_the_secret_once_and_lists_deliveries(
     page.get_by_role("link", name="New webhook").first.click()
     url = f"{console_server.url}/healthz"  # a receiver that answers 200, on this machine
     page.get_by_label("URL").fill(url)
+    page.get_by_label("Signature").select_option("standard")
     page.get_by_role("button", name="Create webhook").click()
     secret = page.locator("[data-secret=webhook]")
     secret.wait_for()
@@ -685,6 +686,7 @@ def test_webhooks_page_creates_shows_the_secret_once_and_lists_deliveries(
     listed = api.get("/v1/webhooks").json()["results"]
     hook = next(w for w in listed if w["url"] == url)
     assert "secret" not in hook and shown not in str(listed)  # shown once, never again
+    assert hook["signature"] == "standard"
     console.shoot("webhook-created")
 
     report = create_report(api, template_id="orders", formats=["csv"], name="Hooked")
@@ -698,6 +700,13 @@ def test_webhooks_page_creates_shows_the_secret_once_and_lists_deliveries(
     assert row.get_attribute("data-state") == delivery["state"]
     assert "report.finished" in row.inner_text()
     console.shoot("webhook-deliveries")
+    # The signing scheme switches in place, the secret unchanged.
+    page.get_by_label("Signature").select_option("both")
+    page.get_by_role("button", name="Change signature").click()
+    page.get_by_text("Deliveries are now signed: both.").wait_for()
+    assert api.get(f"/v1/webhooks/{hook['id']}").json()["signature"] == "both"
+    assert page.locator("dd[data-signature=both]").count() == 1
+    console.shoot("webhook-signature")
 
     console.go("#/webhooks")
     page.get_by_role("button", name=f"Delete the webhook to {url}").click()

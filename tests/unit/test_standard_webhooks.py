@@ -15,9 +15,11 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError as PydanticValidationError
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from reportd.client import verify_standard_webhook, verify_webhook
+from reportd.config import WebhookSettings
 from reportd.domain.errors import InvalidSignature, ValidationError
 from reportd.domain.standard_webhooks import standard_headers, standard_signature
 from reportd.domain.webhook_signatures import SCHEMES, check_scheme, signed_headers
@@ -116,3 +118,10 @@ def test_an_unknown_scheme_is_a_validation_error_naming_the_choices() -> None:
         check_scheme("svix")
     with pytest.raises(ValidationError):
         signed_headers("hmac", SECRET, message_id=MESSAGE, timestamp=1, body=BODY)
+
+
+def test_the_operators_setting_takes_the_three_schemes_only() -> None:
+    assert WebhookSettings().signature == "both"
+    assert WebhookSettings(signature="reportd").signature == "reportd"
+    with pytest.raises(PydanticValidationError, match="signature"):
+        WebhookSettings(signature="svix")  # type: ignore[arg-type]

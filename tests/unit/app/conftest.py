@@ -236,6 +236,13 @@ class World:
 
 @pytest.fixture
 def world() -> Iterator[World]:
+    with built_world() as made:
+        yield made
+
+
+@contextlib.contextmanager
+def built_world(**composed: Any) -> Iterator[World]:
+    """A world whose ``compose`` gets ``composed`` too (e.g. an operator's setting)."""
     store = InMemoryStore()
     storage = MemoryStorage("default")
     generator = FakeGenerator()
@@ -256,6 +263,7 @@ def world() -> Iterator[World]:
         run_options=RunOptions(lease_seconds=30, max_attempts=2),
         outbound=AddressGuard(resolver=static_resolver),
         poster=lambda timeout: poster,
+        **composed,
     )
     yield World(
         app=app, store=store, storage=storage, generator=generator, source=source, poster=poster

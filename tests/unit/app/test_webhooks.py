@@ -12,7 +12,7 @@ from reportd.app.webhooks import DeliveryPolicy
 from reportd.domain.errors import Forbidden, NotFound, UrlNotAllowed, ValidationError
 from reportd.domain.models import Report
 from reportd.domain.webhook_signatures import DELIVERY_HEADER, SIGNATURE_HEADER, verify
-from tests.unit.app.conftest import FakePoster, World
+from tests.unit.app.conftest import FakePoster, World, built_world
 
 
 def render(report: Report) -> str:
@@ -198,3 +198,22 @@ def test_each_subscription_is_signed_as_it_chose_and_can_switch(world: World) ->
         hooks.set_signature(world.principal("globex"), switched.id, "both")
     with pytest.raises(Forbidden):
         hooks.set_signature(world.principal(scopes=("reports:read",)), switched.id, "both")
+
+
+def test_the_operators_default_signs_callbacks_and_subscriptions_that_name_none() -> None:
+    with built_world(webhook_signature="standard") as world:
+        caller = world.principal()
+        hook = world.app.webhooks.subscribe(caller, "https://example.com/h", ["report.finished"])
+        assert hook.signature == "standard"
+        world.create(caller, callback_url="https://example.com/cb")
+        world.run_next()
+        world.app.new_dispatcher("w1", render).run_once()
+        sent = {url: (body, headers) for url, body, headers in world.poster.sent}
+        body, headers = sent["https://example.com/cb"]
+        assert SIGNATURE_HEADER not in headers
+        assert Webhook(world.app.webhooks.callback_secret(caller)).verify(body, headers)
+    with (
+        pytest.raises(ValidationError, match=r"\[webhooks\] signature"),
+        built_world(webhook_signature="svix"),
+    ):
+        pass
