@@ -16,7 +16,9 @@ from tests.server_fixtures import RunningServer, start_server
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with start_server(tmp_path_factory.mktemp("cli-webhooks"), workers=0) as running:
+    """No workers (nothing is delivered); 127.0.0.1 allowed, so subscriptions can be made."""
+    env = {"REPORTD_WEBHOOKS__ALLOW_PRIVATE": '["127.0.0.1"]'}
+    with start_server(tmp_path_factory.mktemp("cli-webhooks"), workers=0, env=env) as running:
         yield running
 
 
