@@ -61,17 +61,18 @@ def serve(args: argparse.Namespace) -> None:
     from reportd.entrypoints.api.app import create_app
 
     settings = _settings(args)
-    service = build_app(settings)
-    service.migrate()
-    secret = _new_key(service, args)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    # The bound port, for what builds links from settings (the gRPC door's download URLs).
+    # The bound port, for what builds links from settings (the gRPC door's download URLs,
+    # the links in delivery mails).
     settings = settings.model_copy(
         update={"server": settings.server.model_copy(update={"port": port})}
     )
+    service = build_app(settings)
+    service.migrate()
+    secret = _new_key(service, args)
     app = create_app(settings, core=service, workers=args.workers)
     config = uvicorn.Config(app, log_level=args.log_level, lifespan="on")
     info = {"url": f"http://127.0.0.1:{port}", "admin_key": secret, "tenant": args.tenant}

@@ -12,12 +12,15 @@ import contextlib
 import logging
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from reportd.adapters.db import Store
+from reportd.adapters.delivery.hosts import PolicyHostGuard
+from reportd.adapters.delivery.registry import build_senders
 from reportd.adapters.http_poster import HttpxPoster
 from reportd.adapters.outbound import AddressGuard
+from reportd.adapters.secret_box import FernetBox, derive_key, new_key
 from reportd.adapters.sources.base import Source
 from reportd.adapters.sources.registry import build_source
 from reportd.adapters.storage.base import ArtifactStorage
@@ -27,6 +30,9 @@ from reportd.adapters.template_files import load_templates
 from reportd.app import ports
 from reportd.app.access import require
 from reportd.app.catalog import Catalog
+from reportd.app.deliveries import DeliveryDispatcher, Sender
+from reportd.app.destination_types import HostGuard
+from reportd.app.destinations import Destinations, SecretBox
 from reportd.app.dispatcher import Poster, WebhookDispatcher
 from reportd.app.downloads import Downloads
 from reportd.app.downloads import LinkSigner as Signer
@@ -52,6 +58,7 @@ from reportd.app.tokens import TokenSigner
 from reportd.app.users import UserService
 from reportd.app.webhooks import DeliveryPolicy, WebhookService
 from reportd.config import Settings
+from reportd.domain.destinations import DestinationType
 from reportd.domain.errors import AlreadyExists, TenantNotFound, ValidationError
 from reportd.domain.models import Feature, Report
 from reportd.domain.webhook_signatures import DEFAULT_SCHEME
@@ -100,6 +107,8 @@ class App:
     idempotency: ports.IdempotencyRepository | None
     rate_limiter: RateLimiter | None
     new_dispatcher: Callable[[str, Callable[[Report], str]], WebhookDispatcher]
+    destinations: Destinations
+    new_delivery_dispatcher: Callable[[str, Callable[[Report], str]], DeliveryDispatcher]
     database_url: str | None = None  # for LISTEN/NOTIFY; None: no database (the fake store)
 
     def migrate(self) -> None:
@@ -128,6 +137,7 @@ def build_app(settings: Settings) -> App:
     generator = PipelineGenerator(
         batch_size=worker.batch_size, compresslevel=worker.zip_compresslevel
     )
+    outbound = AddressGuard(settings.webhooks.allow_private)
     return compose(
         store,
         catalog,
@@ -140,7 +150,7 @@ def build_app(settings: Settings) -> App:
             lease_seconds=worker.lease_seconds, max_attempts=worker.max_attempts
         ),
         delivery_policy=_delivery_policy(settings),
-        outbound=AddressGuard(settings.webhooks.allow_private),
+        outbound=outbound,
         webhook_signature=settings.webhooks.signature,
         rate_limiter=_rate_limiter(settings, store),
         token_policy=TokenPolicy(
@@ -149,6 +159,7 @@ def build_app(settings: Settings) -> App:
             user_ttl=settings.oauth.user_token_ttl,
         ),
         database_url=store.engine.url.render_as_string(hide_password=False),
+        delivery=_delivery(settings, outbound),
     )
 
 
@@ -226,6 +237,7 @@ def compose(
     token_policy: TokenPolicy | None = None,
     database_url: str | None = None,
     poster: Callable[[float], Poster] | None = None,
+    delivery: Delivery | None = None,
 ) -> App:
     """The use-case graph over the given ports: a DAG, each use case gets only what it needs.
 
@@ -241,7 +253,8 @@ def compose(
 
     new_poster = poster or default_poster
     events = Events()
-    checker = RequestChecker(catalog, generator, guard)
+    delivery = delivery or Delivery()
+    checker = RequestChecker(catalog, generator, guard, store.destinations)
     retention = Retention(store.reports, catalog)
     search = ReportSearch(store.search)
     reports = Reports(
@@ -278,6 +291,26 @@ def compose(
             poster=new_poster(webhooks.policy.timeout),
             render=render,
             owner=owner,
+        )
+
+    destinations = Destinations(
+        store=store.destinations, box=delivery.box, guard=delivery.guard or PolicyHostGuard(guard)
+    )
+
+    def new_delivery_dispatcher(owner: str, render: Callable[[Report], str]) -> DeliveryDispatcher:
+        return DeliveryDispatcher(
+            queue=store.delivery_queue,
+            reports=store.reports,
+            destinations=store.destinations,
+            secrets=destinations,
+            downloads=downloads,
+            senders=delivery.senders,
+            policy=delivery.policy,
+            render=render,
+            owner=owner,
+            link_ttl=delivery.link_ttl,
+            link_base=delivery.link_base,
+            lease_seconds=delivery.lease_seconds,
         )
 
     oauth = OAuthService(  # tokens are signed with a key derived from the server secret
@@ -342,7 +375,44 @@ def compose(
         idempotency=store.idempotency,
         rate_limiter=rate_limiter,
         new_dispatcher=new_dispatcher,
+        destinations=destinations,
+        new_delivery_dispatcher=new_delivery_dispatcher,
         database_url=database_url,
+    )
+
+
+@dataclass
+class Delivery:
+    """What report deliveries are made with: the senders by type, the secrets' box, the
+    outbound policy for tenant-given hosts, and how hard to try."""
+
+    senders: dict[DestinationType, Sender] = field(default_factory=dict)
+    # a key of this process only when none is given (tests): nothing sealed outlives it
+    box: SecretBox = field(default_factory=lambda: FernetBox([new_key()]))
+    guard: HostGuard | None = None  # None: the outbound policy compose is given
+    policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    link_ttl: int = 7 * 86_400
+    link_base: str | None = None  # links in mails: the server's own URL unless public_url
+    lease_seconds: float = 600.0
+
+
+def _delivery(settings: Settings, outbound: AddressGuard) -> Delivery:
+    config = settings.delivery
+    keys = config.secret_keys or [derive_key(settings.signing_secret())]
+    guard = PolicyHostGuard(outbound)
+    return Delivery(
+        senders=build_senders(settings, guard),
+        box=FernetBox(keys),
+        guard=guard,
+        policy=DeliveryPolicy(
+            retry_delays=tuple(config.retry_delays),
+            timeout=config.timeout,
+            max_attempts=config.max_attempts,
+            poll_interval=config.poll_interval,
+        ),
+        link_ttl=config.link_ttl,
+        link_base=settings.http_base_url(),
+        lease_seconds=config.lease_seconds,
     )
 
 

@@ -112,6 +112,42 @@ class WebhookSettings(BaseModel):
         return self
 
 
+class SmtpSettings(BaseModel):
+    """``[smtp]``: the operator's mail server, the only one e-mail destinations go through."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    host: str | None = None  # None: e-mail destinations cannot be delivered (and say so)
+    port: int = Field(default=587, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    from_: str = Field(default="reportd@localhost", alias="from")
+    starttls: bool = True
+    ssl: bool = False  # implicit TLS (port 465) instead of STARTTLS
+    timeout: float = Field(default=30.0, gt=0, le=600)
+    # A file up to this size is attached; a larger one is sent as a signed link instead.
+    max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
+
+
+class DeliverySettings(BaseModel):
+    """``[delivery]``: how report deliveries to destinations are tried, and their secrets' keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    retry_delays: list[float] = Field(
+        default_factory=lambda: [30.0, 120.0, 600.0, 1800.0, 3600.0, 7200.0], min_length=1
+    )
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    timeout: float = Field(default=60.0, gt=0, le=3600)  # one connection's timeout
+    poll_interval: float = Field(default=1.0, gt=0)
+    # A delivery is leased this long; a worker that dies holding one lets it go this late.
+    lease_seconds: float = Field(default=600.0, gt=0)
+    link_ttl: int = Field(default=7 * 86_400, ge=60, le=7 * 86_400)  # links in e-mails
+    # Fernet keys sealing destination secrets; the first seals, all open (rotation). Empty:
+    # one derived from [server] secret.
+    secret_keys: list[str] = Field(default_factory=list)
+
+
 class DialectSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -189,6 +225,8 @@ class Settings(BaseSettings):
     rate_limits: RateLimitSettings = RateLimitSettings()
     grpc: GrpcSettings = GrpcSettings()
     oauth: OAuthSettings = OAuthSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    delivery: DeliverySettings = DeliverySettings()
     demo: bool | None = None  # None: load the demo when nothing else is configured
 
     @classmethod
@@ -257,6 +295,16 @@ class Settings(BaseSettings):
         path.touch(mode=0o600)
         path.write_text(value)
         return value
+
+    def http_base_url(self) -> str:
+        """Where links to this server point: ``public_url``, else the HTTP bind."""
+        server = self.server
+        if server.public_url:
+            return server.public_url.rstrip("/")
+        host = server.host
+        if host in ("0.0.0.0", "::", ""):  # every address: loopback is one
+            host = "127.0.0.1"
+        return f"http://[{host}]:{server.port}" if ":" in host else f"http://{host}:{server.port}"
 
     def check_safe_to_serve(self) -> None:
         """Refuse a public bind that would sign links with a secret nobody chose."""

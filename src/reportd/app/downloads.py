@@ -108,6 +108,11 @@ class Downloads:
             )
         raise ArtifactNotFound()
 
+    def files_of(self, report: Report) -> tuple[Download, ...]:
+        """Every file of a finished report, each ready to open (what a delivery sends)."""
+        storage = self._catalog.storage_of(report)
+        return tuple(Download(report=report, artifact=a, storage=storage) for a in report.artifacts)
+
     def download_link(
         self,
         principal: Principal,

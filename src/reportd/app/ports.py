@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from reportd.domain.credentials import OAuthClient, User
+from reportd.domain.destinations import ClaimedReportDelivery, DeliveryState, Destination
 from reportd.domain.formats import Format
 from reportd.domain.idempotency import IdempotencyRecord, StoredResponse
 from reportd.domain.leases import Heartbeat, ReapResult
@@ -28,6 +29,8 @@ from reportd.domain.webhooks import ClaimedDelivery, DeliveryPage, Webhook
 __all__ = [
     "AsyncReads",
     "ClientRepository",
+    "DeliveryQueue",
+    "DestinationRepository",
     "IdempotencyRepository",
     "RateCounterRepository",
     "ReportRepository",
@@ -333,6 +336,56 @@ class SubjectRepository(Protocol):
         """The id of the newest report of the template about ``subject``, in any state."""
 
 
+class DestinationRepository(Protocol):
+    """A tenant's destinations; their secrets arrive sealed and are kept so."""
+
+    def create(self, destination: Destination) -> Destination:
+        """Store it; ``created_at`` and ``updated_at`` are set to now unless given."""
+
+    def count(self, tenant_id: str) -> int: ...
+
+    def list_for_tenant(self, tenant_id: str) -> builtins.list[Destination]:
+        """Oldest first."""
+
+    def get(self, destination_id: str, tenant_id: str) -> Destination:
+        """``DestinationNotFound`` if absent or another tenant's."""
+
+    def update(self, destination: Destination) -> Destination:
+        """Replace name, config and secrets; ``DestinationNotFound`` as ``get``."""
+
+    def delete(self, destination_id: str, tenant_id: str) -> None:
+        """Gone; deliveries still pending to it fail when next tried."""
+
+
+class DeliveryQueue(Protocol):
+    """Deliveries of reports to destinations, leased like the report queue.
+
+    A report's deliveries are made by ``ReportRepository.insert`` (and a schedule's firing)
+    from ``Report.destinations``, in the same transaction, so a report never loses them; they
+    come back on every read of the report as ``Report.deliveries``. Every write after
+    ``claim`` takes effect only while ``owner`` holds the lease.
+    """
+
+    def claim(self, owner: str, lease_seconds: float) -> ClaimedReportDelivery | None:
+        """The most overdue pending delivery of a report in a final state, nobody holding it
+        (or its holder's lease ran out: a dead worker's delivery is tried again)."""
+
+    def settle(
+        self,
+        report_id: str,
+        destination_id: str,
+        owner: str,
+        *,
+        state: DeliveryState,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+        event: tuple[str, str] | None = None,
+    ) -> bool:
+        """Record one attempt (attempts + 1, the lease let go): ``state`` PENDING retries
+        from ``retry_at``. ``event`` (a webhook event and its body) becomes one webhook
+        delivery per enabled subscription of the tenant to it, in the same transaction."""
+
+
 class Store(Protocol):
     """One of each port, and the life of whatever holds them."""
 
@@ -358,6 +411,10 @@ class Store(Protocol):
     def clients(self) -> ClientRepository: ...
     @property
     def users(self) -> UserRepository: ...
+    @property
+    def destinations(self) -> DestinationRepository: ...
+    @property
+    def delivery_queue(self) -> DeliveryQueue: ...
 
     def migrate(self) -> None:
         """Bring the schema up to date (a no-op where there is none)."""

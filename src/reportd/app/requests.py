@@ -11,6 +11,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from reportd.app.catalog import Catalog
 from reportd.app.generator import Generator
@@ -24,16 +25,28 @@ from reportd.domain.formats import Format, Packaging, ZipEncryption
 from reportd.domain.models import Report, ReportRequest, Template
 from reportd.domain.states import ReportState
 
-__all__ = ["RequestChecker", "check_bounds", "dedup_key"]
+if TYPE_CHECKING:
+    from reportd.app.ports import DestinationRepository
+
+__all__ = ["MAX_DESTINATIONS", "RequestChecker", "check_bounds", "dedup_key"]
+
+MAX_DESTINATIONS = 10
 
 
 class RequestChecker:
     """Validates requests against the catalog and what the generator can write."""
 
-    def __init__(self, catalog: Catalog, generator: Generator, outbound: OutboundPolicy) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        generator: Generator,
+        outbound: OutboundPolicy,
+        destinations: DestinationRepository | None = None,
+    ) -> None:
         self._catalog = catalog
         self._generator = generator
         self._outbound = outbound
+        self._destinations = destinations
 
     def check(self, tenant_id: str, request: ReportRequest) -> Report:
         """A CREATED report for ``request``, or the first reason it cannot be made."""
@@ -75,8 +88,21 @@ class RequestChecker:
             expires_in=request.expires_in,
             expires_at=request.expires_at,
             subject=request.subject,
+            destinations=self.destinations(tenant_id, request.destinations),
         )
         return report.evolve(dedup_key=dedup_key(report))
+
+    def destinations(self, tenant_id: str, asked: Sequence[str]) -> tuple[str, ...]:
+        """The tenant's destinations of these ids, once each; ``DestinationNotFound`` else."""
+        unique = tuple(dict.fromkeys(asked))
+        if len(unique) > MAX_DESTINATIONS:
+            raise ValidationError(f"a report names at most {MAX_DESTINATIONS} destinations")
+        if unique and self._destinations is None:
+            raise ValidationError("this server delivers to no destinations")
+        for destination_id in unique:
+            assert self._destinations is not None
+            self._destinations.get(destination_id, tenant_id)
+        return unique
 
     def formats(self, template: Template, asked: Sequence[str]) -> tuple[Format, ...]:
         """The formats to write; ``zip`` bundles the others and needs at least one of them."""
@@ -177,5 +203,7 @@ def dedup_key(report: Report) -> str:
         "formats": [f.value for f in report.formats],
         "packaging": report.packaging.value,
     }
+    if report.destinations:  # only then, so the keys of reports without any stay as they were
+        material["destinations"] = sorted(report.destinations)
     canonical = json.dumps(material, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()

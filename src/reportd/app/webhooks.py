@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from reportd.app.access import require
 from reportd.app.urls import MAX_URL_LENGTH, check_url
+from reportd.domain.destinations import DELIVERY_EVENTS
 from reportd.domain.errors import ValidationError
 from reportd.domain.models import Principal, Scope
 from reportd.domain.paging import check_page
@@ -68,7 +69,8 @@ EVENT_OF_STATE: dict[str, str] = {
     ReportState.CANCELED.value: "report.canceled",
     ReportState.EXPIRED.value: "report.expired",
 }
-EVENTS: tuple[str, ...] = tuple(dict.fromkeys(EVENT_OF_STATE.values()))
+# A delivery's outcome is an event too (reportd.app.deliveries), not a report state.
+EVENTS: tuple[str, ...] = (*dict.fromkeys(EVENT_OF_STATE.values()), *DELIVERY_EVENTS)
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
 
 

@@ -21,7 +21,7 @@ The tree::
     │   └── InvalidSignature (403 invalid_signature)
     ├── NotFound (404 not_found)
     │   ├── RouteNotFound, ReportNotFound, TemplateNotFound, ArtifactNotFound, TenantNotFound,
-    │   │   KeyNotFound, ScheduleNotFound, StorageNotFound, SourceNotFound
+    │   │   KeyNotFound, ScheduleNotFound, StorageNotFound, SourceNotFound, DestinationNotFound
     │   └── per-subject reports: MalformedSubjectKey (malformed_subject_key),
     │       SubjectNotFound (subject_not_found), NoSubjectReport (subject_report_not_found)
     ├── MethodNotAllowed (405 method_not_allowed)
@@ -35,6 +35,7 @@ The tree::
     ├── Unavailable (503 unavailable)
     │   ├── DatabaseUnavailable (503 unavailable)
     │   └── StorageUnavailable (503 storage_unavailable)
+    ├── DeliveryFailed (502 delivery_failed): a destination refused or did not answer
     └── ReportFailure (500 report_failed): why a report run ended badly
         ├── SourceError (source_error)
         ├── ReportTimedOut (timeout)
@@ -257,6 +258,12 @@ class SourceNotFound(NotFound):
     code = "source_not_found"
 
 
+class DestinationNotFound(NotFound):
+    """Destination not found."""
+
+    code = "destination_not_found"
+
+
 class MalformedSubjectKey(NotFound):
     """The key is not an MD5, SHA1 or SHA256 hash."""
 
@@ -347,6 +354,13 @@ class StorageUnavailable(Unavailable):
     """The artifact storage is unavailable."""
 
     code = "storage_unavailable"
+
+
+class DeliveryFailed(ReportdError):
+    """The destination did not take the file."""
+
+    code = "delivery_failed"
+    status = 502
 
 
 class ReportFailure(ReportdError):

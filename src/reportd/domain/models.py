@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
 
+from reportd.domain.destinations import ReportDelivery
 from reportd.domain.display import Display, TotalKind
 from reportd.domain.formats import FieldType, Format, Packaging, ZipEncryption
 from reportd.domain.states import ReportState
@@ -200,6 +201,7 @@ class ReportRequest:
     subject: str | None = None  # the entity a per-subject report is about (e.g. a sample hash)
     expires_at: datetime | None = None  # an absolute end of retention, when the caller has one
     zip_encryption: str | None = None  # None: the template's
+    destinations: tuple[str, ...] = ()  # ids of the tenant's destinations to deliver it to
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +261,8 @@ class Report(Evolvable):
     subject: str | None = None
     data_key: str | None = None
     zip_encryption: ZipEncryption = ZipEncryption.AES256
+    destinations: tuple[str, ...] = ()  # where it goes once FINISHED (reportd.app.deliveries)
+    deliveries: tuple[ReportDelivery, ...] = ()  # read with the report, one per destination
 
     def artifacts_for(self, fmt: Format) -> tuple[Artifact, ...]:
         return tuple(a for a in self.artifacts if a.format == fmt)
@@ -289,6 +293,7 @@ class Schedule(Evolvable):
     updated_at: datetime | None = None
     next_fire_at: datetime | None = None
     last_fired_at: datetime | None = None
+    destinations: tuple[str, ...] = ()
 
     def request(self) -> ReportRequest:
         """What each run of this schedule asks for."""
@@ -304,4 +309,5 @@ class Schedule(Evolvable):
             zip_password=True if self.zip_password == GENERATED_PASSWORD else self.zip_password,
             storage_id=self.storage_id,
             schedule_id=self.id,
+            destinations=self.destinations,
         )

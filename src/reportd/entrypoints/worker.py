@@ -94,6 +94,12 @@ class Worker:
         )
         hooks.start()
         self._threads.append(hooks)
+        deliveries = self.core.new_delivery_dispatcher(self.worker_id, self.render)
+        sending = threading.Thread(
+            target=deliveries.loop, args=(self._stopping,), name="reportd-deliveries", daemon=True
+        )
+        sending.start()
+        self._threads.append(sending)
         log.info("worker started", extra={"action": "worker_start", "worker": self.worker_id})
 
     def wake(self) -> None:

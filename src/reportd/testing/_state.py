@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from reportd.domain.credentials import OAuthClient, User
+from reportd.domain.destinations import Destination, pending_deliveries
 from reportd.domain.errors import ReportNotFound
 from reportd.domain.idempotency import IdempotencyRecord
 from reportd.domain.models import ApiKey, Report, Schedule, Tenant
@@ -76,6 +77,10 @@ class MemoryState:
         self.deliveries: dict[str, DeliveryRow] = {}
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self.counters: dict[tuple[str, int], int] = {}
+        self.destinations: dict[str, Destination] = {}
+        # (report id, destination id) -> (lease owner, lease expiry); the delivery itself is
+        # kept on its report (``Report.deliveries``), so every read shows it
+        self.delivery_leases: dict[tuple[str, str], tuple[str, datetime]] = {}
         self.auth_version = 0  # moves whenever a remembered principal would be wrong
 
     def now(self) -> datetime:
@@ -85,11 +90,12 @@ class MemoryState:
         """Insert; returns ``report`` with ``created_at`` set, as the SQL store does."""
         now = self.now()
         stored = report.evolve(created_at=report.created_at or now)
+        deliveries = pending_deliveries(stored.id, stored.tenant_id, stored.destinations, now)
         kept = in_utc(stored).evolve(
-            artifacts=(), deduplicated=False, options=_copied(stored.options)
+            artifacts=(), deduplicated=False, options=_copied(stored.options), deliveries=deliveries
         )
         self.reports[kept.id] = ReportRow(report=kept, updated_at=now)
-        return stored
+        return stored.evolve(deliveries=deliveries)
 
     def row(self, report_id: str, tenant_id: str | None = None) -> ReportRow:
         found = self.reports.get(report_id)

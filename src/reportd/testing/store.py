@@ -14,6 +14,7 @@ from reportd.domain.errors import Unavailable
 from reportd.testing._state import Clock, MemoryState, utc_now
 from reportd.testing.async_reads import MemoryAsyncReads
 from reportd.testing.credentials import MemoryClients, MemoryUsers
+from reportd.testing.deliveries import MemoryDeliveryQueue, MemoryDestinations
 from reportd.testing.keys import MemoryIdempotency, MemoryRateCounters
 from reportd.testing.queue import MemoryQueue
 from reportd.testing.reports import MemoryReports, MemorySearch, MemorySubjects
@@ -44,6 +45,8 @@ class InMemoryStore:
         self.subjects = MemorySubjects(self.state)
         self.clients = MemoryClients(self.state)
         self.users = MemoryUsers(self.state)
+        self.destinations = MemoryDestinations(self.state)
+        self.delivery_queue = MemoryDeliveryQueue(self.state)
         self.async_reads = MemoryAsyncReads(self.state)  # the ``AsyncReads`` port, same data
         self.available = True
 

@@ -24,10 +24,13 @@ from reportd.adapters.storage.memory import MemoryStorage
 from reportd.adapters.storage.signing import LinkSigner
 from reportd.app import ports
 from reportd.app.catalog import Catalog
+from reportd.app.deliveries import Parcel
 from reportd.app.generator import OutputFile, RunControl, RunResult, RunSpec
 from reportd.app.runs import RunOptions
-from reportd.bootstrap import App, compose
-from reportd.domain.errors import AlreadyExists
+from reportd.app.webhooks import DeliveryPolicy
+from reportd.bootstrap import App, Delivery, compose
+from reportd.domain.destinations import Destination, DestinationType
+from reportd.domain.errors import AlreadyExists, ValidationError
 from reportd.domain.formats import FieldType, Format
 from reportd.domain.models import Field, Principal, Report, ReportRequest, Template
 from reportd.testing import InMemoryStore
@@ -173,6 +176,27 @@ class FakeGenerator:
         return RunResult(files=files, kept_data=kept)
 
 
+class FakeSender:
+    """Takes every parcel (or raises ``failure``); keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[Destination, dict[str, str], Parcel]] = []
+        self.failure: Exception | None = None
+
+    def send(self, destination: Destination, secrets: Mapping[str, str], parcel: Parcel) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.sent.append((destination, dict(secrets), parcel))
+
+
+class FakeGuard:
+    """The outbound policy as a list: hosts under ``.internal`` and 127.0.0.1 are refused."""
+
+    def check_host(self, host: str, what: str) -> None:
+        if host.endswith(".internal") or host == "127.0.0.1":
+            raise ValidationError(f"{what} points at an address reportd does not send to")
+
+
 class FakePoster:
     """Answers every POST with ``status``; keeps what was sent."""
 
@@ -211,6 +235,7 @@ class World:
     generator: FakeGenerator
     source: FakeSource
     poster: FakePoster
+    sender: FakeSender
 
     def principal(
         self, tenant: str = "acme", scopes: tuple[str, ...] = ("admin",), name: str = "alice"
@@ -248,6 +273,7 @@ def built_world(**composed: Any) -> Iterator[World]:
     generator = FakeGenerator()
     source = FakeSource()
     poster = FakePoster()
+    sender = FakeSender()
     catalog = Catalog(
         templates={t.id: t for t in (ORDERS, SAMPLES)},
         sources={"shop": source},
@@ -263,9 +289,20 @@ def built_world(**composed: Any) -> Iterator[World]:
         run_options=RunOptions(lease_seconds=30, max_attempts=2),
         outbound=AddressGuard(resolver=static_resolver),
         poster=lambda timeout: poster,
+        delivery=Delivery(
+            senders=dict.fromkeys(DestinationType, sender),
+            guard=FakeGuard(),
+            policy=DeliveryPolicy(retry_delays=(30.0, 60.0), max_attempts=3),
+        ),
         **composed,
     )
     yield World(
-        app=app, store=store, storage=storage, generator=generator, source=source, poster=poster
+        app=app,
+        store=store,
+        storage=storage,
+        generator=generator,
+        source=source,
+        poster=poster,
+        sender=sender,
     )
     app.close()

@@ -9,6 +9,9 @@ import reportd.app
 # module -> the test module that covers it (a family may share one)
 COVERED = {
     "catalog": "test_catalog",
+    "deliveries": "test_deliveries",
+    "destination_types": "test_destinations",
+    "destinations": "test_destinations",
     "dispatcher": "test_webhooks",
     "downloads": "test_downloads",
     "entries": "test_entries",

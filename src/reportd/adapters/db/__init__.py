@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 
 from reportd.adapters.db.credentials import ClientTable, UserTable
 from reportd.adapters.db.database import create_db_engine, migrate
+from reportd.adapters.db.deliveries import DeliveryQueueStore, DestinationStore
 from reportd.adapters.db.idempotency import IdempotencyStore
 from reportd.adapters.db.queue import QueueStore
 from reportd.adapters.db.ratelimits import RateCounterStore
@@ -41,6 +42,8 @@ class Store:
     subjects: SubjectIndex
     clients: ClientTable
     users: UserTable
+    destinations: DestinationStore
+    delivery_queue: DeliveryQueueStore
 
     @classmethod
     def connect(cls, url: str, *, pool_size: int = 10) -> Store:
@@ -62,6 +65,8 @@ class Store:
             subjects=SubjectIndex(engine),
             clients=ClientTable(engine),
             users=UserTable(engine),
+            destinations=DestinationStore(engine),
+            delivery_queue=DeliveryQueueStore(engine),
         )
 
     def migrate(self) -> None:
@@ -86,6 +91,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ClientTable",
+    "DeliveryQueueStore",
+    "DestinationStore",
     "IdempotencyStore",
     "QueueStore",
     "RateCounterStore",

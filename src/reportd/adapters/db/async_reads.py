@@ -30,8 +30,8 @@ import orjson
 from sqlalchemy.engine import make_url
 
 from reportd.adapters.db.auth_version import AUTH_CHANNEL
-from reportd.adapters.db.rows import report_of
-from reportd.adapters.db.schema import artifacts, reports
+from reportd.adapters.db.rows import delivery_of, ordered, report_of
+from reportd.adapters.db.schema import artifacts, report_deliveries, reports
 from reportd.domain.errors import DatabaseUnavailable, ReportNotFound
 from reportd.domain.formats import Format, Packaging
 from reportd.domain.models import ApiKey, Artifact, Report, Tenant
@@ -41,7 +41,8 @@ log = logging.getLogger("reportd.adapters.db.async_reads")
 # Every column of the two tables (schema.py), so a migration that adds one needs no edit here.
 _REPORT_COLUMNS = tuple(c.name for c in reports.columns)
 _ARTIFACT_FIELDS = tuple(c.name for c in artifacts.columns if c.name not in ("id", "report_id"))
-_JSON_COLUMNS = ("options", "fields", "order_by", "formats")
+_DELIVERY_FIELDS = tuple(c.name for c in report_deliveries.columns if "lease" not in c.name)
+_JSON_COLUMNS = ("options", "fields", "order_by", "formats", "destinations")
 _TIME_COLUMNS = ("created_at", "started_at", "finished_at", "expires_at", "scheduled_for")
 _KEY_COLUMNS = (
     "k.id, k.tenant_id, k.name, k.scopes, k.key_hash, k.created_at, k.revoked_at, "
@@ -56,20 +57,26 @@ _UNAVAILABLE_CLASSES = frozenset({"08", "28", "3D", "53", "57"})
 
 def _pg_report_sql() -> str:
     pairs = ", ".join(f"'{f}', a.{f}" for f in _ARTIFACT_FIELDS)
+    deliveries = ", ".join(f"'{f}', d.{f}" for f in _DELIVERY_FIELDS)
     return (
         f"SELECT {', '.join(f'r.{c}' for c in _REPORT_COLUMNS)}, "
         f"(SELECT coalesce(json_agg(json_build_object({pairs}) ORDER BY a.id), '[]') "
-        "FROM artifacts a WHERE a.report_id = r.id) AS artifacts "
+        "FROM artifacts a WHERE a.report_id = r.id) AS artifacts, "
+        f"(SELECT coalesce(json_agg(json_build_object({deliveries})), '[]') "
+        "FROM report_deliveries d WHERE d.report_id = r.id) AS deliveries "
         "FROM reports r WHERE r.id = $1 AND r.tenant_id = $2"
     )
 
 
 def _sqlite_report_sql() -> str:
     pairs = ", ".join(f"'{f}', a.{f}" for f in _ARTIFACT_FIELDS)
+    deliveries = ", ".join(f"'{f}', d.{f}" for f in _DELIVERY_FIELDS)
     return (
         f"SELECT {', '.join(f'r.{c}' for c in _REPORT_COLUMNS)}, "
         f"(SELECT coalesce(json_group_array(json_object({pairs})), '[]') FROM "
-        "(SELECT * FROM artifacts WHERE report_id = r.id ORDER BY id) a) AS artifacts "
+        "(SELECT * FROM artifacts WHERE report_id = r.id ORDER BY id) a) AS artifacts, "
+        f"(SELECT coalesce(json_group_array(json_object({deliveries})), '[]') "
+        "FROM report_deliveries d WHERE d.report_id = r.id) AS deliveries "
         "FROM reports r WHERE r.id = ? AND r.tenant_id = ?"
     )
 
@@ -104,7 +111,12 @@ def report_from(row: Any) -> Report:
         data[column] = _utc(data[column])
     report = report_of(data)
     found = tuple(_artifact(report.id, a) for a in _json(data["artifacts"]))
-    return report.evolve(artifacts=found)
+    deliveries = {}
+    for item in _json(data["deliveries"]):
+        for column in ("next_attempt_at", "delivered_at", "created_at"):
+            item[column] = _utc(item[column])
+        deliveries[item["destination_id"]] = delivery_of(item)
+    return report.evolve(artifacts=found, deliveries=ordered(report, deliveries))
 
 
 def _artifact(report_id: str, item: dict[str, Any]) -> Artifact:

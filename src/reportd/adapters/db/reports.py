@@ -9,11 +9,17 @@ import builtins
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, delete, func, or_, select, update
 
 from reportd.adapters.db.database import notify_queue, read_transaction, write_transaction
-from reportd.adapters.db.rows import load_report, report_of, report_row, with_artifacts
-from reportd.adapters.db.schema import artifacts, reports
+from reportd.adapters.db.rows import (
+    insert_report,
+    load_report,
+    report_of,
+    report_row,
+    with_artifacts,
+)
+from reportd.adapters.db.schema import artifacts, report_deliveries, reports
 from reportd.domain.errors import InvalidStateTransition
 from reportd.domain.formats import Format
 from reportd.domain.leases import CANCELED_MESSAGE
@@ -38,7 +44,7 @@ class ReportStore:
         now = _now()
         stored = report.evolve(created_at=report.created_at or now)
         with write_transaction(self.engine) as conn:
-            conn.execute(insert(reports).values(**report_row(stored), updated_at=now))
+            stored = insert_report(conn, stored, now)
             notify_queue(conn)
         return stored
 
@@ -76,6 +82,9 @@ class ReportStore:
             if report.state is ReportState.IN_PROGRESS:
                 raise InvalidStateTransition("cancel a running report before deleting it")
             conn.execute(delete(artifacts).where(artifacts.c.report_id == report_id))
+            conn.execute(
+                delete(report_deliveries).where(report_deliveries.c.report_id == report_id)
+            )
             conn.execute(delete(reports).where(reports.c.id == report_id))
         return report, [a.storage_key for a in report.artifacts]
 

@@ -10,11 +10,12 @@ import builtins
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.sql import Select
 
-from reportd.adapters.db.schema import artifacts, reports
+from reportd.adapters.db.schema import artifacts, report_deliveries, reports
 from reportd.domain.bounds import renderable
+from reportd.domain.destinations import DeliveryState, ReportDelivery, pending_deliveries
 from reportd.domain.errors import ReportNotFound
 from reportd.domain.formats import Format, Packaging, ZipEncryption
 from reportd.domain.models import Artifact, Progress, Report, ReportError
@@ -32,10 +33,34 @@ def load_report(conn: Connection, report_id: str, tenant_id: str | None) -> Repo
     return with_artifacts(conn, [report_of(row)])[0]
 
 
+def insert_report(conn: Connection, report: Report, now: datetime) -> Report:
+    """The report's row and one pending delivery per destination it names: one insert, so a
+    report is never queued without its deliveries (the schedules' firing uses it too).
+    Returned: the report with those deliveries."""
+    conn.execute(insert(reports).values(**report_row(report), updated_at=now))
+    made = pending_deliveries(report.id, report.tenant_id, report.destinations, now)
+    if made:
+        conn.execute(insert(report_deliveries), [delivery_row(d) for d in made])
+    return report.evolve(deliveries=made)
+
+
+def delivery_row(delivery: ReportDelivery) -> dict[str, Any]:
+    return {
+        "report_id": delivery.report_id,
+        "destination_id": delivery.destination_id,
+        "tenant_id": delivery.tenant_id,
+        "state": delivery.state.value,
+        "attempts": delivery.attempts,
+        "next_attempt_at": delivery.next_attempt_at,
+        "created_at": delivery.created_at,
+    }
+
+
 def with_artifacts(conn: Connection, found: builtins.list[Report]) -> builtins.list[Report]:
-    """The same reports, each carrying its artifacts (one query for all of them)."""
+    """The same reports, each carrying its artifacts and its deliveries (one query each)."""
     if not found:
         return found
+    found = _with_deliveries(conn, found)
     ids = [r.id for r in found]
     rows = conn.execute(
         select(artifacts)
@@ -46,6 +71,39 @@ def with_artifacts(conn: Connection, found: builtins.list[Report]) -> builtins.l
     for row in rows:
         by_report.setdefault(row["report_id"], []).append(_artifact(row))
     return [r.evolve(artifacts=tuple(by_report.get(r.id, ()))) for r in found]
+
+
+def _with_deliveries(conn: Connection, found: builtins.list[Report]) -> builtins.list[Report]:
+    ids = [r.id for r in found if r.destinations]
+    if not ids:
+        return found
+    d = report_deliveries.c
+    rows = conn.execute(
+        select(report_deliveries).where(d.report_id.in_(ids)).order_by(d.report_id)
+    ).mappings()
+    by_report: dict[str, dict[str, ReportDelivery]] = {}
+    for row in rows:
+        by_report.setdefault(row["report_id"], {})[row["destination_id"]] = delivery_of(row)
+    return [r.evolve(deliveries=ordered(r, by_report.get(r.id, {}))) for r in found]
+
+
+def ordered(report: Report, deliveries: dict[str, ReportDelivery]) -> tuple[ReportDelivery, ...]:
+    """The deliveries in the order the report names its destinations."""
+    return tuple(deliveries[i] for i in report.destinations if i in deliveries)
+
+
+def delivery_of(row: Any) -> ReportDelivery:
+    return ReportDelivery(
+        report_id=row["report_id"],
+        destination_id=row["destination_id"],
+        tenant_id=row["tenant_id"],
+        state=DeliveryState(row["state"]),
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        next_attempt_at=row["next_attempt_at"],
+        delivered_at=row["delivered_at"],
+        created_at=row["created_at"],
+    )
 
 
 def report_row(report: Report) -> dict[str, Any]:
@@ -83,6 +141,7 @@ def report_row(report: Report) -> dict[str, Any]:
         "subject": report.subject,
         "data_key": report.data_key,
         "zip_encryption": report.zip_encryption.value,
+        "destinations": list(report.destinations) or None,
     }
 
 
@@ -122,6 +181,7 @@ def report_of(row: Any) -> Report:
         dedup_key=row["dedup_key"],
         subject=row["subject"],
         data_key=row["data_key"],
+        destinations=tuple(row["destinations"] or ()),
     )
 
 

@@ -16,8 +16,8 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from reportd.adapters.db.database import notify_queue, read_transaction, write_transaction
-from reportd.adapters.db.rows import report_row
-from reportd.adapters.db.schema import reports, schedules
+from reportd.adapters.db.rows import insert_report
+from reportd.adapters.db.schema import schedules
 from reportd.domain.bounds import renderable
 from reportd.domain.errors import ScheduleNotFound
 from reportd.domain.formats import Format, Packaging
@@ -114,8 +114,7 @@ class ScheduleStore:
             if report is not None:
                 try:
                     with conn.begin_nested():
-                        row = report_row(report.evolve(created_at=report.created_at or now))
-                        conn.execute(insert(reports).values(**row, updated_at=now))
+                        insert_report(conn, report.evolve(created_at=report.created_at or now), now)
                         notify_queue(conn)
                 except IntegrityError:
                     return False  # this firing's report exists already (unique index)
@@ -145,6 +144,7 @@ def _row(schedule: Schedule) -> dict[str, Any]:
         "updated_at": schedule.updated_at,
         "next_fire_at": schedule.next_fire_at,
         "last_fired_at": schedule.last_fired_at,
+        "destinations": list(schedule.destinations) or None,
     }
 
 
@@ -171,4 +171,5 @@ def _schedule(row: Any) -> Schedule:
         updated_at=row["updated_at"],
         next_fire_at=row["next_fire_at"],
         last_fired_at=row["last_fired_at"],
+        destinations=tuple(row["destinations"] or ()),
     )

@@ -137,6 +137,7 @@ reports = Table(
     Column("notified_state", String(16)),  # last final state turned into webhook deliveries
     Column("subject", String(200)),  # the entity a per-subject report is about (a sample hash)
     Column("data_key", String(800)),  # storage key of the kept rows (template keep_data)
+    Column("destinations", JSON),  # ids of the destinations it is delivered to (0008)
     Index("ix_reports_queue", "state", "created_at"),
     Index("ix_reports_tenant_created", "tenant_id", "created_at", "id"),
     Index("ix_reports_schedule", "schedule_id"),
@@ -190,6 +191,7 @@ schedules = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("next_fire_at", UTCDateTime),
     Column("last_fired_at", UTCDateTime),
+    Column("destinations", JSON),  # each run's destinations (0008)
     Index("ix_schedules_due", "enabled", "next_fire_at"),
 )
 
@@ -228,6 +230,38 @@ webhook_deliveries = Table(
     Column("delivered_at", UTCDateTime),
     Index("ix_deliveries_due", "state", "next_attempt_at"),
     Index("ix_deliveries_webhook", "webhook_id", "created_at"),
+)
+
+destinations = Table(
+    "destinations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(64), nullable=False, index=True),
+    Column("type", String(16), nullable=False),  # email | s3 | sftp | webhook
+    Column("name", String(200), nullable=False),
+    Column("config", JSON, nullable=False),  # the settings the API shows
+    Column("sealed_secrets", Text),  # Fernet token of the secrets (reportd.adapters.secret_box)
+    Column("secret_names", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# One row per report and destination, made with the report; leased while a worker tries it.
+report_deliveries = Table(
+    "report_deliveries",
+    metadata,
+    Column("report_id", String(36), primary_key=True),
+    Column("destination_id", String(36), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # pending | delivered | failed | skipped
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("lease_owner", String(100)),
+    Column("lease_expires_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    Index("ix_report_deliveries_due", "state", "next_attempt_at"),
 )
 
 idempotency_keys = Table(

@@ -21,6 +21,7 @@ from reportd.entrypoints.api.idempotency import IdempotencyMiddleware
 from reportd.entrypoints.api.ratelimit import RateLimitHeadersMiddleware
 from reportd.entrypoints.api.reloading import Reloader
 from reportd.entrypoints.api.routes import (
+    destinations,
     files,
     health,
     keys,
@@ -121,6 +122,7 @@ def create_app(
         files.router,
         health.router,
         webhooks.router,
+        destinations.router,
         me.router,
         keys.router,
         oauth.router,

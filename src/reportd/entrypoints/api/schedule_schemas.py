@@ -28,6 +28,7 @@ class ScheduleCreate(BaseModel):
     cron: str | None = Field(default=None, max_length=200)
     timezone: str = Field(default="UTC", max_length=64)
     enabled: bool = True
+    destinations: list[str] = Field(default_factory=list, max_length=10)
 
     def to_schedule(self) -> Schedule:
         password = GENERATED_PASSWORD if self.zip_password is True else self.zip_password or None
@@ -47,6 +48,7 @@ class ScheduleCreate(BaseModel):
             cron=self.cron,
             timezone=self.timezone,
             enabled=self.enabled,
+            destinations=tuple(self.destinations),
         )
 
 
@@ -96,6 +98,7 @@ class SchedulePublic(BaseModel):
     updated_at: datetime | None
     next_fire_at: datetime | None
     last_fired_at: datetime | None
+    destinations: list[str] = Field(default_factory=list)
 
     @classmethod
     def of(cls, schedule: Schedule) -> SchedulePublic:
@@ -118,6 +121,7 @@ class SchedulePublic(BaseModel):
             updated_at=schedule.updated_at,
             next_fire_at=schedule.next_fire_at,
             last_fired_at=schedule.last_fired_at,
+            destinations=list(schedule.destinations),
         )
 
 

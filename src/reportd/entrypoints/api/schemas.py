@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportd.domain import paging
+from reportd.domain.destinations import ReportDelivery
 from reportd.domain.formats import Format
 from reportd.domain.models import Artifact, ReportRequest, Template
 from reportd.domain.models import Report as DomainReport
@@ -30,6 +31,7 @@ class ReportCreate(BaseModel):
     storage_id: str | None = None
     expires_in: int | None = Field(default=None, gt=0)
     callback_url: str | None = Field(default=None, max_length=2000)
+    destinations: list[str] = Field(default_factory=list, max_length=10)
 
     def to_request(self) -> ReportRequest:
         return ReportRequest(
@@ -46,6 +48,7 @@ class ReportCreate(BaseModel):
             storage_id=self.storage_id,
             expires_in=self.expires_in,
             callback_url=self.callback_url,
+            destinations=tuple(self.destinations),
         )
 
 
@@ -84,6 +87,26 @@ class ArtifactPublic(BaseModel):
         )
 
 
+class DeliveryPublic(BaseModel):
+    destination_id: str
+    state: str  # pending | delivered | failed | skipped
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+    @classmethod
+    def of(cls, delivery: ReportDelivery) -> DeliveryPublic:
+        return cls(
+            destination_id=delivery.destination_id,
+            state=delivery.state.value,
+            attempts=delivery.attempts,
+            last_error=delivery.last_error,
+            next_attempt_at=delivery.next_attempt_at,
+            delivered_at=delivery.delivered_at,
+        )
+
+
 class ReportLinks(BaseModel):
     self: str
     events: str
@@ -117,6 +140,8 @@ class ReportPublic(BaseModel):
     links: ReportLinks
     scheduled_for: datetime | None = None
     deduplicated: bool = False
+    destinations: list[str] = Field(default_factory=list)
+    deliveries: list[DeliveryPublic] = Field(default_factory=list)
 
     @classmethod
     def of(cls, report: DomainReport) -> ReportPublic:
@@ -152,6 +177,8 @@ class ReportPublic(BaseModel):
             artifacts=[ArtifactPublic.of(a) for a in report.artifacts],
             scheduled_for=report.scheduled_for,
             deduplicated=report.deduplicated,
+            destinations=list(report.destinations),
+            deliveries=[DeliveryPublic.of(d) for d in report.deliveries],
             links=ReportLinks(
                 self=base,
                 events=f"{base}/events",

@@ -58,13 +58,7 @@ class GrpcServer:
 
 def http_base_url(settings: Settings) -> str:
     """Where download links of a local storage point: ``public_url``, else the HTTP bind."""
-    server = settings.server
-    if server.public_url:
-        return server.public_url.rstrip("/")
-    host = server.host
-    if host in ("0.0.0.0", "::", ""):  # every address: loopback is one
-        host = "127.0.0.1"
-    return f"http://[{host}]:{server.port}" if ":" in host else f"http://{host}:{server.port}"
+    return settings.http_base_url()
 
 
 def start_grpc(

@@ -1,0 +1,33 @@
+"""The senders of every destination type, and the outbound policy, built from settings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reportd.adapters.delivery.email import SmtpSender, SmtpServer
+from reportd.domain.destinations import DestinationType
+
+if TYPE_CHECKING:
+    from reportd.adapters.delivery.hosts import PolicyHostGuard
+    from reportd.app.deliveries import Sender
+    from reportd.config import Settings
+
+__all__ = ["build_senders"]
+
+
+def build_senders(settings: Settings, guard: PolicyHostGuard) -> dict[DestinationType, Sender]:
+    """One sender per type; ``guard`` (the outbound policy) is checked by each one that
+    connects to a tenant's host, at connect time."""
+    smtp = settings.smtp
+    server = SmtpServer(
+        host=smtp.host,
+        port=smtp.port,
+        username=smtp.username,
+        password=smtp.password,
+        sender=smtp.from_,
+        starttls=smtp.starttls,
+        ssl=smtp.ssl,
+        timeout=smtp.timeout,
+        max_attachment_bytes=smtp.max_attachment_bytes,
+    )
+    return {DestinationType.EMAIL: SmtpSender(server)}

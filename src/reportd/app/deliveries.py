@@ -1,0 +1,227 @@
+"""The delivery dispatcher: a finished report's files to each destination it names.
+
+It runs in every worker process beside the webhook dispatcher and has the same shape: the
+delivery queue port (``reportd.adapters.db.deliveries``) leases each delivery to one worker, an
+attempt is recorded only under the lease, a failure is retried after the webhook policy's
+kind of delays (``DeliveryPolicy``, from ``[delivery]``), and a worker that dies mid-delivery
+loses its lease, so another worker tries again. A delivery never holds a report back: the
+report is FINISHED before its deliveries are even claimable.
+
+How bytes reach a destination is a ``Sender``'s job (``reportd.adapters.delivery``: SMTP, S3,
+SFTP, HTTP); this module decides what to send, when, and what happens after. The outcome of
+each delivery becomes a ``report.delivered`` or ``report.delivery_failed`` webhook event, in
+the same transaction as the outcome itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from reportd.app.downloads import Download, Downloads
+from reportd.app.webhooks import DeliveryPolicy
+from reportd.domain.destinations import (
+    DELIVERED_EVENT,
+    DELIVERY_FAILED_EVENT,
+    ClaimedReportDelivery,
+    DeliveryState,
+    Destination,
+    DestinationType,
+    ReportDelivery,
+)
+from reportd.domain.errors import NotFound, ReportdError, ReportNotFound
+from reportd.domain.models import Report
+from reportd.domain.states import ReportState
+
+if TYPE_CHECKING:
+    from reportd.app.destinations import Destinations
+    from reportd.app.ports import DeliveryQueue, DestinationRepository, ReportRepository
+
+__all__ = [
+    "DeliveryDispatcher",
+    "Parcel",
+    "Sender",
+]
+
+log = logging.getLogger("reportd.app.deliveries")
+
+_ERROR_CHARS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Parcel:
+    """What one delivery carries: the report and its files, each openable, and a way to
+    make a signed link to a file (for a mail too big to attach it)."""
+
+    report: Report
+    files: tuple[Download, ...]
+    link: Callable[[Download], str]
+
+
+class Sender(Protocol):
+    """Puts a parcel at one type of destination; raises ``DeliveryFailed`` when it cannot."""
+
+    def send(
+        self, destination: Destination, secrets: Mapping[str, str], parcel: Parcel
+    ) -> None: ...
+
+
+class DeliveryDispatcher:
+    """Due deliveries to their destinations; safe to run in many processes at once."""
+
+    def __init__(
+        self,
+        *,
+        queue: DeliveryQueue,
+        reports: ReportRepository,
+        destinations: DestinationRepository,
+        secrets: Destinations,
+        downloads: Downloads,
+        senders: Mapping[DestinationType, Sender],
+        policy: DeliveryPolicy,
+        render: Callable[[Report], str],
+        owner: str,
+        link_ttl: int = 7 * 86_400,
+        link_base: str | None = None,
+        lease_seconds: float = 600.0,
+        batch: int = 20,
+    ) -> None:
+        self._queue = queue
+        self._reports = reports
+        self._destinations = destinations
+        self._secrets = secrets
+        self._downloads = downloads
+        self._senders = senders
+        self.policy = policy
+        self._render = render
+        self.owner = owner
+        self.link_ttl = link_ttl
+        self.link_base = link_base
+        self.lease_seconds = lease_seconds
+        self.batch = batch
+
+    def run_once(self) -> int:
+        """Attempt up to ``batch`` due deliveries; how many were attempted."""
+        attempted = 0
+        while attempted < self.batch:
+            claimed = self._queue.claim(self.owner, self.lease_seconds)
+            if claimed is None:
+                break
+            self.attempt(claimed)
+            attempted += 1
+        return attempted
+
+    def loop(self, stop: threading.Event) -> None:
+        """``run_once`` until ``stop``, resting ``poll_interval`` when idle; errors are logged."""
+        while not stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:
+                log.exception("delivery dispatch failed", extra={"action": "delivery_error"})
+                busy = 0
+            if busy < self.batch:
+                stop.wait(self.policy.poll_interval)
+
+    def attempt(self, claimed: ClaimedReportDelivery) -> DeliveryState:
+        """Try one claimed delivery and record the outcome; the state it is left in."""
+        delivery = claimed.delivery
+        if claimed.report_state != ReportState.FINISHED.value:
+            # Failed, timed out, canceled or expired: there is no file, and none will come.
+            self._settle(delivery, DeliveryState.SKIPPED, f"the report is {claimed.report_state}")
+            return DeliveryState.SKIPPED
+        try:
+            report = self._reports.get(delivery.report_id, delivery.tenant_id)
+        except ReportNotFound:
+            self._settle(delivery, DeliveryState.SKIPPED, "the report was deleted")
+            return DeliveryState.SKIPPED
+        try:
+            destination = self._destinations.get(delivery.destination_id, delivery.tenant_id)
+        except NotFound:
+            return self._fail(report, delivery, "the destination was deleted", final=True)
+        try:
+            sender = self._senders[destination.type]
+            sender.send(destination, self._secrets.secrets_of(destination), self._parcel(report))
+        except ReportdError as exc:
+            return self._fail(report, delivery, exc.message, final=False)
+        except Exception as exc:  # a sender's library raised something unforeseen
+            log.exception("delivery raised", extra={"action": "delivery_error"})
+            return self._fail(report, delivery, f"{type(exc).__name__}: {exc}", final=False)
+        done = replace(delivery, state=DeliveryState.DELIVERED, attempts=delivery.attempts + 1)
+        self._settle(delivery, DeliveryState.DELIVERED, None, event=self._event(report, done))
+        return DeliveryState.DELIVERED
+
+    def _parcel(self, report: Report) -> Parcel:
+        return Parcel(report=report, files=self._downloads.files_of(report), link=self._link)
+
+    def _link(self, download: Download) -> str:
+        link = self._downloads.signed_link(
+            download, base_url=self.link_base, expires_in=self.link_ttl
+        )
+        return link.url
+
+    def _fail(
+        self, report: Report, delivery: ReportDelivery, error: str, *, final: bool
+    ) -> DeliveryState:
+        attempts = delivery.attempts + 1
+        delay = None if final else self.policy.delay_after(attempts)
+        error = error[:_ERROR_CHARS]
+        if delay is not None:
+            retry_at = datetime.now(UTC) + timedelta(seconds=delay)
+            self._settle(delivery, DeliveryState.PENDING, error, retry_at=retry_at)
+            return DeliveryState.PENDING
+        failed = replace(delivery, state=DeliveryState.FAILED, attempts=attempts, last_error=error)
+        self._settle(delivery, DeliveryState.FAILED, error, event=self._event(report, failed))
+        return DeliveryState.FAILED
+
+    def _settle(
+        self,
+        delivery: ReportDelivery,
+        state: DeliveryState,
+        error: str | None,
+        *,
+        retry_at: datetime | None = None,
+        event: tuple[str, str] | None = None,
+    ) -> None:
+        held = self._queue.settle(
+            delivery.report_id,
+            delivery.destination_id,
+            self.owner,
+            state=state,
+            error=error,
+            retry_at=retry_at,
+            event=event,
+        )
+        log.info(
+            "delivery %s",
+            state.value if held else "lost its lease",
+            extra={
+                "action": f"delivery_{state.value}" if held else "delivery_lease_lost",
+                "report_id": delivery.report_id,
+                "destination_id": delivery.destination_id,
+                "attempts": delivery.attempts + 1,
+                "error": error,
+            },
+        )
+
+    def _event(self, report: Report, outcome: ReportDelivery) -> tuple[str, str]:
+        """The webhook event of an outcome: the report resource (with its deliveries as they
+        are now) and a ``delivery`` member saying which one this event is about."""
+        shown = tuple(
+            outcome if d.destination_id == outcome.destination_id else d for d in report.deliveries
+        )
+        body = json.loads(self._render(report.evolve(deliveries=shown)))
+        body["delivery"] = {
+            "destination_id": outcome.destination_id,
+            "state": outcome.state.value,
+            "attempts": outcome.attempts,
+            "last_error": outcome.last_error,
+        }
+        name = (
+            DELIVERED_EVENT if outcome.state is DeliveryState.DELIVERED else DELIVERY_FAILED_EVENT
+        )
+        return name, json.dumps(body, separators=(",", ":"))

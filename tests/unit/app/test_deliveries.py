@@ -1,0 +1,154 @@
+"""Deliveries: made with the report, tried once it is FINISHED, retried, reported as events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from reportd.app.webhooks import DeliveryPolicy
+from reportd.domain.destinations import DeliveryState
+from reportd.domain.errors import DeliveryFailed
+from reportd.domain.models import Principal, Report
+from reportd.domain.states import ReportState
+from tests.unit.app.conftest import World
+
+
+def render(report: Report) -> str:
+    return json.dumps({"id": report.id, "state": report.state.value})
+
+
+def _email(world: World, caller: Principal) -> str:
+    created = world.app.destinations.create(caller, "email", "Team", {"to": ["team@acme.io"]})
+    return created.destination.id
+
+
+def test_a_finished_report_is_delivered_once(world: World) -> None:
+    caller = world.principal()
+    destination = _email(world, caller)
+    report = world.create(caller, destinations=(destination,))
+    assert [d.state for d in world.store.reports.get(report.id).deliveries] == ["pending"]
+    dispatcher = world.app.new_delivery_dispatcher("w1", render)
+    assert dispatcher.run_once() == 0  # not before its files exist
+    done = world.run_next()
+    assert done.state is ReportState.FINISHED  # FINISHED whatever the delivery does
+    assert dispatcher.run_once() == 1
+    ((sent_to, _secrets, parcel),) = world.sender.sent
+    assert sent_to.id == destination and parcel.report.id == report.id
+    assert [f.artifact.filename for f in parcel.files] == [a.filename for a in done.artifacts]
+    assert b"".join(parcel.files[0].open()) == b"".join(
+        world.storage.open_range(done.artifacts[0].storage_key, 0, None)
+    )
+    assert parcel.link(parcel.files[0]).startswith("https://reports.example/v1/files/")
+    (delivery,) = world.app.reports.get(caller, report.id).deliveries
+    assert (delivery.state, delivery.attempts, delivery.last_error) == ("delivered", 1, None)
+    assert dispatcher.run_once() == 0
+
+
+def test_a_refused_delivery_is_retried_then_fails_with_an_event(world: World) -> None:
+    caller = world.principal()
+    hook = world.app.webhooks.subscribe(
+        caller, "https://example.com/hook", ["report.delivered", "report.delivery_failed"]
+    )
+    destination = _email(world, caller)
+    report = world.create(caller, destinations=(destination,))
+    world.run_next()
+    world.sender.failure = DeliveryFailed("SMTP: connection refused")
+    dispatcher = world.app.new_delivery_dispatcher("w1", render)
+    assert dispatcher.run_once() == 1
+    (delivery,) = world.store.reports.get(report.id).deliveries
+    assert delivery.state is DeliveryState.PENDING and delivery.attempts == 1
+    assert delivery.last_error == "SMTP: connection refused"
+    assert delivery.next_attempt_at is not None
+    assert dispatcher.run_once() == 0  # backoff: not due yet
+    dispatcher.policy = DeliveryPolicy(retry_delays=(0.0,), max_attempts=3)  # due at once now
+    assert dispatcher.run_once() == 0  # still the first try's 30 s wait
+    _wait_out(world, report.id)
+    assert dispatcher.run_once() == 2  # the second try fails, the third is due at once, fails
+    (delivery,) = world.store.reports.get(report.id).deliveries
+    assert delivery.state is DeliveryState.FAILED and delivery.attempts == 3
+    (event,) = world.app.webhooks.deliveries(caller, hook.id).results
+    assert event.event == "report.delivery_failed"
+    body = json.loads(event.payload)
+    assert body["delivery"] == {
+        "destination_id": destination,
+        "state": "failed",
+        "attempts": 3,
+        "last_error": "SMTP: connection refused",
+    }
+
+
+def test_a_delivered_report_raises_the_delivered_event(world: World) -> None:
+    caller = world.principal()
+    hook = world.app.webhooks.subscribe(caller, "https://example.com/hook", ["report.delivered"])
+    report = world.create(caller, destinations=(_email(world, caller),))
+    world.run_next()
+    world.app.new_delivery_dispatcher("w1", render).run_once()
+    (event,) = world.app.webhooks.deliveries(caller, hook.id).results
+    assert event.event == "report.delivered" and json.loads(event.payload)["id"] == report.id
+
+
+def test_a_dead_workers_delivery_is_tried_again(world: World) -> None:
+    caller = world.principal()
+    report = world.create(caller, destinations=(_email(world, caller),))
+    world.run_next()
+    queue = world.store.delivery_queue
+    assert queue.claim("dead-worker", lease_seconds=0.0) is not None  # it dies holding it
+    dispatcher = world.app.new_delivery_dispatcher("w2", render)
+    assert dispatcher.run_once() == 1
+    (delivery,) = world.store.reports.get(report.id).deliveries
+    assert delivery.state is DeliveryState.DELIVERED
+    assert not queue.settle(report.id, delivery.destination_id, "dead-worker", state=delivery.state)
+    assert len(world.sender.sent) == 1
+
+
+def test_a_failed_report_skips_its_deliveries(world: World) -> None:
+    caller = world.principal()
+    report = world.create(caller, destinations=(_email(world, caller),))
+    world.app.reports.cancel(caller, report.id)
+    assert world.app.new_delivery_dispatcher("w1", render).run_once() == 1
+    (delivery,) = world.store.reports.get(report.id).deliveries
+    assert delivery.state is DeliveryState.SKIPPED and world.sender.sent == []
+
+
+def test_a_deleted_destination_fails_its_delivery_for_good(world: World) -> None:
+    caller = world.principal()
+    destination = _email(world, caller)
+    report = world.create(caller, destinations=(destination,))
+    world.run_next()
+    world.app.destinations.delete(caller, destination)
+    world.app.new_delivery_dispatcher("w1", render).run_once()
+    (delivery,) = world.store.reports.get(report.id).deliveries
+    assert delivery.state is DeliveryState.FAILED
+    assert delivery.last_error == "the destination was deleted"
+
+
+def test_a_schedule_carries_its_destinations_to_each_run(world: World) -> None:
+    caller = world.principal()
+    destination = _email(world, caller)
+    from reportd.domain.formats import Format
+    from reportd.domain.models import Schedule
+
+    schedule = world.app.schedules.create(
+        caller,
+        Schedule(
+            id="",
+            tenant_id="",
+            template_id="orders",
+            name="Daily",
+            formats=(Format.CSV,),
+            destinations=(destination,),
+        ),
+    )
+    run = world.app.schedules.run_now(caller, schedule.id)
+    assert run.destinations == (destination,)
+    assert [d.destination_id for d in world.store.reports.get(run.id).deliveries] == [destination]
+
+
+def _wait_out(world: World, report_id: str) -> None:
+    """Let the first retry's wait pass: its next try is due now (the fake keeps real time)."""
+    state = world.store.state  # type: ignore[attr-defined]
+    row = state.reports[report_id]
+    now = state.now()
+    row.report = row.report.evolve(
+        deliveries=tuple(replace(d, next_attempt_at=now) for d in row.report.deliveries)
+    )
