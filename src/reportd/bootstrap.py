@@ -13,6 +13,7 @@ import logging
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from reportd.adapters.db import Store
@@ -20,6 +21,7 @@ from reportd.adapters.delivery.hosts import PolicyHostGuard
 from reportd.adapters.delivery.registry import build_senders
 from reportd.adapters.http_poster import HttpxPoster
 from reportd.adapters.outbound import AddressGuard
+from reportd.adapters.scratch import Scratch
 from reportd.adapters.secret_box import FernetBox, derive_key, new_key
 from reportd.adapters.sources.base import Source
 from reportd.adapters.sources.registry import build_source
@@ -110,6 +112,7 @@ class App:
     destinations: Destinations
     new_delivery_dispatcher: Callable[[str, Callable[[Report], str]], DeliveryDispatcher]
     database_url: str | None = None  # for LISTEN/NOTIFY; None: no database (the fake store)
+    scratch: Scratch | None = None  # this process' folder for partial files and spill
 
     def migrate(self) -> None:
         self.store.migrate()
@@ -118,13 +121,27 @@ class App:
         """Release database connections and open sources (DuckDB files stay locked otherwise)."""
         self.catalog.close()
         self.store.close()
+        if self.scratch is not None:
+            self.scratch.close()
 
 
 def build_app(settings: Settings) -> App:
     """The application ``settings`` describe: database, sources, storages, every use case."""
     store = Store.connect(settings.database_url, pool_size=settings.database.pool_size)
+    scratch = Scratch.open(settings.scratch_root)  # sweeps the folders of dead processes
+    try:
+        app = _build(settings, store, scratch)
+    except BaseException:
+        scratch.close()
+        store.close()
+        raise
+    app.scratch = scratch
+    return app
+
+
+def _build(settings: Settings, store: Store, scratch: Scratch) -> App:
     worker = settings.worker
-    sources = build_sources(settings)
+    sources = build_sources(settings, temp_dir=scratch.duckdb)
     storages = {
         name: _storage(name, config) for name, config in settings.storage_settings().items()
     }
@@ -147,7 +164,9 @@ def build_app(settings: Settings) -> App:
         link_ttl=settings.server.link_ttl,
         public_url=settings.server.public_url,
         run_options=RunOptions(
-            lease_seconds=worker.lease_seconds, max_attempts=worker.max_attempts
+            lease_seconds=worker.lease_seconds,
+            max_attempts=worker.max_attempts,
+            temp_dir=scratch.runs,
         ),
         delivery_policy=_delivery_policy(settings),
         outbound=outbound,
@@ -163,8 +182,13 @@ def build_app(settings: Settings) -> App:
     )
 
 
-def build_sources(settings: Settings, reuse: dict[str, Source] | None = None) -> dict[str, Source]:
-    """Every configured source; one in ``reuse`` with the same name and URL is kept as it is."""
+def build_sources(
+    settings: Settings, reuse: dict[str, Source] | None = None, *, temp_dir: Path | None = None
+) -> dict[str, Source]:
+    """Every configured source; one in ``reuse`` with the same name and URL is kept as it is.
+
+    ``temp_dir``: where DuckDB sources spill (the process' scratch folder).
+    """
     worker = settings.worker
     built: dict[str, Source] = {}
     for conf in settings.all_sources():
@@ -177,6 +201,7 @@ def build_sources(settings: Settings, reuse: dict[str, Source] | None = None) ->
             conf.url,
             threads=worker.duckdb_threads,
             memory_limit=worker.duckdb_memory_limit,
+            temp_dir=temp_dir,
         )
         _SOURCE_URLS[source] = conf.url
         built[conf.name] = source
@@ -195,7 +220,8 @@ def reload_library(app: App, settings: Settings) -> list[Source]:
     catalog = app.catalog
     templates = load_templates(settings.template_dirs())
     current = {name: s for name, s in catalog.sources.items() if isinstance(s, Source)}
-    sources = build_sources(settings, reuse=current)
+    spill = app.scratch.duckdb if app.scratch is not None else None
+    sources = build_sources(settings, reuse=current, temp_dir=spill)
     kept = {id(s) for s in sources.values()}
     retired = [s for s in current.values() if id(s) not in kept]
     catalog.templates = dict(templates)

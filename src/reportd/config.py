@@ -74,6 +74,10 @@ class WorkerSettings(BaseModel):
     # (docs/performance.md). Sorts and joins larger than it spill to a temporary directory.
     duckdb_memory_limit: str = "64MB"
     zip_compresslevel: int = Field(default=1, ge=0, le=9)
+    # Where each process keeps a run's partial files and DuckDB's spill, one folder per
+    # process (reportd.adapters.scratch); None: <data_dir>/tmp. Not the system temp folder:
+    # those files are tenants' data, and a killed process's are removed at the next start.
+    temp_dir: Path | None = None
     # `reportd worker` serves its own Prometheus metrics here when set (docs/deploy.md).
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"
@@ -252,6 +256,10 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{(self.data_dir / 'reportd.db').resolve()}"
+
+    @property
+    def scratch_root(self) -> Path:
+        return (self.worker.temp_dir or self.data_dir / "tmp").resolve()
 
     @property
     def demo_enabled(self) -> bool:

@@ -51,6 +51,8 @@ STORAGE_RETRY_MAX = 30.0
 class RunOptions:
     lease_seconds: float = 30.0
     max_attempts: int = 3
+    # Where each attempt's folder is made (the process' scratch folder); None: system temp.
+    temp_dir: Path | None = None
 
 
 class Runs:
@@ -111,7 +113,8 @@ class Runs:
 
     def run_report(self, report: Report, worker_id: str, control: RunControl) -> ReportState:
         """Generate a claimed report and record how it ended; never raises for a bad run."""
-        workdir = Path(tempfile.mkdtemp(prefix=f"reportd-{report.id[:8]}-"))
+        prefix = f"{report.id}-{report.attempts}-"  # each attempt's files apart, and removed
+        workdir = Path(tempfile.mkdtemp(prefix=prefix, dir=self.options.temp_dir))
         try:
             result = self._generate(report, workdir, control)
             return self._store_files(report, worker_id, result, control)

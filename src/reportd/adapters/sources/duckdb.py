@@ -24,12 +24,21 @@ from reportd.domain.sqltext import to_dollar_style
 
 class DuckDBSource(Source):
     def __init__(
-        self, name: str, path: Path | None, *, threads: int = 2, memory_limit: str = "512MB"
+        self,
+        name: str,
+        path: Path | None,
+        *,
+        threads: int = 2,
+        memory_limit: str = "512MB",
+        temp_dir: Path | None = None,
     ) -> None:
         super().__init__(name)
         self.path = path
         self.threads = threads
         self.memory_limit = memory_limit
+        # Where work larger than memory_limit spills (a read-only file has no .tmp of its
+        # own): the process' scratch folder (reportd.adapters.scratch) when it has one.
+        self.temp_dir = temp_dir or Path(tempfile.gettempdir()) / f"reportd-duckdb-{os.getpid()}"
         self._lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
 
@@ -43,8 +52,7 @@ class DuckDBSource(Source):
         config: dict[str, str | bool | int | float | list[str]] = {
             "threads": self.threads,
             "memory_limit": self.memory_limit,
-            # Where work larger than memory_limit spills; a read-only file has no .tmp of its own.
-            "temp_directory": str(Path(tempfile.gettempdir()) / f"reportd-duckdb-{os.getpid()}"),
+            "temp_directory": str(self.temp_dir / self.name),
         }
         try:
             if self.path is None:

@@ -31,8 +31,15 @@ _NATIVE = {
 }
 
 
-def build_source(name: str, url: str, *, threads: int = 2, memory_limit: str = "512MB") -> Source:
-    """The source ``url`` names (see the module docstring)."""
+def build_source(
+    name: str,
+    url: str,
+    *,
+    threads: int = 2,
+    memory_limit: str = "512MB",
+    temp_dir: Path | None = None,
+) -> Source:
+    """The source ``url`` names (see the module docstring); ``temp_dir``: where DuckDB spills."""
     if url.startswith("duckdb:"):
         from reportd.adapters.sources.duckdb import DuckDBSource
 
@@ -40,7 +47,9 @@ def build_source(name: str, url: str, *, threads: int = 2, memory_limit: str = "
         path = rest.removeprefix("/") if rest.startswith("/") else rest
         # duckdb:///rel/path -> "rel/path"; duckdb:////abs/path -> "/abs/path".
         file = Path(path) if path and path != ":memory:" else None
-        return DuckDBSource(name, file, threads=threads, memory_limit=memory_limit)
+        return DuckDBSource(
+            name, file, threads=threads, memory_limit=memory_limit, temp_dir=temp_dir
+        )
     if "://" not in url:
         raise ValidationError(f"source {name!r}: {url!r} is not a URL")
     kind = _NATIVE.get(url.split("://", 1)[0].lower())
