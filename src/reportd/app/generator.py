@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from reportd.app.catalog import Source
 from reportd.domain.errors import ReportCanceled, ReportTimedOut
 from reportd.domain.formats import Format, Packaging, ZipEncryption
-from reportd.domain.models import Progress, Template
+from reportd.domain.models import Progress, Report, Template
 
 __all__ = ["Generator", "Interruptible", "OutputFile", "RunControl", "RunResult", "RunSpec"]
 
@@ -85,6 +85,24 @@ class RunSpec:
     zip_encryption: ZipEncryption = ZipEncryption.AES256
     report_name: str = ""
     on: date | None = None
+
+    @classmethod
+    def of(cls, report: Report, template: Template, formats: tuple[Format, ...]) -> RunSpec:
+        """What ``report`` asks of ``template``, for the given formats (a re-run makes only
+        the ones it lacks)."""
+        return cls(
+            template=template,
+            tenant_id=report.tenant_id,
+            fields=report.fields,
+            formats=formats,
+            options=report.options,
+            filter=report.filter,
+            order_by=report.order_by,
+            packaging=report.packaging,
+            zip_password=report.zip_password,
+            zip_encryption=report.zip_encryption,
+            report_name=report.name,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,9 +29,7 @@ from reportd.domain.errors import (
     StorageUnavailable,
     TemplateNotFound,
 )
-from reportd.domain.formats import Packaging
-from reportd.domain.models import Artifact, Report, ReportError, ReportRequest
-from reportd.domain.naming import artifact_filename
+from reportd.domain.models import Artifact, Report, ReportError
 from reportd.domain.states import ReportState
 
 if TYPE_CHECKING:
@@ -124,38 +121,6 @@ class Runs:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    def export(
-        self,
-        tenant_id: str,
-        request: ReportRequest,
-        workdir: Path,
-        control: RunControl | None = None,
-    ) -> list[OutputFile]:
-        """One report through the same pipeline the workers run: every file, parts included.
-
-        The files are left in ``workdir`` under their own names; placing them is the caller's
-        business (``reportd export`` names them after ``--output``).
-        """
-        report = self._checker.check(tenant_id, request)
-        template = self._catalog.template(report.template_id)
-        control = control or RunControl(deadline=time.time() + template.timeout)
-        return self._generate(report, workdir, control).files
-
-    def export_names(self, tenant_id: str, request: ReportRequest) -> list[str]:
-        """The file names an export of ``request`` starts with (before it knows its parts)."""
-        report = self._checker.check(tenant_id, request)
-        template = self._catalog.template(report.template_id)
-        split = template.max_rows_per_file is not None or template.max_bytes_per_file is not None
-        today = datetime.now(UTC).date()
-        names = []
-        for fmt in report.formats:
-            name = artifact_filename(template.file_stem, today, fmt.extension, 1 if split else None)
-            if report.packaging is not Packaging.NONE:
-                stem = name.rsplit(".", 1)[0]
-                name = f"{stem}.{report.packaging.wrap_extension(fmt.extension)}"
-            names.append(name)
-        return names
-
     def _after_error(
         self, report: Report, worker_id: str, control: RunControl, exc: Exception
     ) -> ReportState:
@@ -193,19 +158,7 @@ class Runs:
     def _generate(self, report: Report, workdir: Path, control: RunControl) -> RunResult:
         template = self._catalog.template(report.template_id)
         missing = tuple(f for f in report.formats if not report.artifacts_for(f))
-        spec = RunSpec(
-            template=template,
-            tenant_id=report.tenant_id,
-            fields=report.fields,
-            formats=missing,
-            options=report.options,
-            filter=report.filter,
-            order_by=report.order_by,
-            packaging=report.packaging,
-            zip_password=report.zip_password,
-            zip_encryption=report.zip_encryption,
-            report_name=report.name,
-        )
+        spec = RunSpec.of(report, template, missing)
         if report.artifacts and report.data_key:  # formats added later: from the kept rows
             data = workdir / "kept.parquet"
             self._fetch(report, report.data_key, data)

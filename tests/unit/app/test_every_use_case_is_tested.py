@@ -16,6 +16,7 @@ COVERED = {
     "downloads": "test_downloads",
     "entries": "test_entries",
     "events": "test_events_and_health",
+    "exports": "test_exports",
     "health": "test_events_and_health",
     "idempotency": "test_idempotency",
     "keys": "test_keys",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from reportd.app.generator import RunControl, RunSpec
@@ -13,7 +11,6 @@ from reportd.domain.errors import (
     SourceError,
     StorageUnavailable,
 )
-from reportd.domain.models import ReportRequest
 from reportd.domain.states import ReportState
 from tests.unit.app.conftest import World
 
@@ -172,12 +169,3 @@ def test_a_template_gone_by_a_reload_fails_its_report_with_a_clear_code(world: W
     assert world.app.runs.run_report(claimed, "w1", control) is ReportState.FAILURE
     error = world.store.reports.get(claimed.id).error
     assert error is not None and error.code == "template_not_found"
-
-
-def test_export_runs_the_same_pipeline_in_process(world: World, tmp_path: Path) -> None:
-    world.principal()
-    files = world.app.runs.export("acme", ReportRequest("orders", ("csv",)), tmp_path)
-    assert [f.filename for f in files] == ["orders.csv"]
-    assert (tmp_path / "orders.csv").read_text().startswith("orders csv acme")
-    names = world.app.runs.export_names("acme", ReportRequest("orders", ("json",)))
-    assert names[0].startswith("Orders-") and names[0].endswith(".json")

@@ -25,8 +25,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from reportd.app.exports import Exports
 from reportd.app.generator import OutputFile, RunControl
-from reportd.app.runs import Runs
 from reportd.domain.errors import AlreadyExists, ReportCanceled
 from reportd.domain.models import ReportRequest
 
@@ -61,7 +61,7 @@ def _refuse_existing(paths: list[Path], force: bool) -> None:
 
 
 def run_export(
-    service: Runs,
+    service: Exports,
     tenant: str,
     request: ReportRequest,
     output: str | None,
@@ -69,7 +69,7 @@ def run_export(
     force: bool,
     console: Console,
 ) -> list[Path]:
-    first = service.export_names(tenant, request)  # also validates the request
+    first = service.names(tenant, request)  # also validates the request
     if output is None or is_folder(output):
         folder = Path(output) if output is not None else Path.cwd()
         _refuse_existing([folder / name for name in first], force)
@@ -99,7 +99,7 @@ def run_export(
 
 
 def _run_with_progress(
-    service: Runs,
+    service: Exports,
     tenant: str,
     request: ReportRequest,
     workdir: Path,

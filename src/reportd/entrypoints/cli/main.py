@@ -263,11 +263,18 @@ def export(
     Exit codes: 0 written; 1 the report failed or would overwrite a file (its code is
     printed); 2 bad flags or configuration; 130 interrupted (nothing is left behind).
     """
+    from reportd.bootstrap import build_exports
     from reportd.domain.models import ReportRequest
     from reportd.entrypoints.cli.export import run_export
+    from reportd.entrypoints.startup import ensure_demo_data
 
     settings = _settings(config, data_dir=data_dir)
-    service = _service(settings, metadata=False)
+    try:
+        exports = build_exports(settings)
+        if settings.demo_enabled:
+            ensure_demo_data(settings)
+    except ReportdError as exc:
+        _fail(exc)
     request = ReportRequest(
         template_id=template,
         formats=(format,),
@@ -279,11 +286,11 @@ def export(
         zip_password=zip_password,
     )
     try:
-        run_export(service.runs, tenant, request, output, force=force, console=err.get())
+        run_export(exports.exports, tenant, request, output, force=force, console=err.get())
     except ReportdError as exc:
         _fail(exc)
     finally:
-        service.close()
+        exports.close()
 
 
 @app.command()
