@@ -54,3 +54,28 @@ def test_an_open_event_stream_ends_when_its_key_is_revoked(api: httpx.Client) ->
     }
     # The stream ended on the revocation, not on the report's end.
     assert all(e[1].get("state") not in ("FINISHED", "CANCELED") for e in events[:-1])
+
+
+def test_an_idempotent_replay_to_a_revoked_key_is_refused(api: httpx.Client) -> None:
+    """The stored response of an Idempotency-Key was replayed to a revoked key for 24 h."""
+    made = api.post("/v1/keys", json={"name": "replayer", "scopes": ["reports:write"]})
+    assert made.status_code == 201, made.text
+    key = made.json()
+    headers = {"Authorization": f"Bearer {key['secret']}", "Idempotency-Key": "replay-1"}
+    body = {"template_id": "orders", "formats": ["csv"]}
+    with httpx.Client(base_url=str(api.base_url), headers=headers, timeout=30) as client:
+        first = client.post("/v1/reports", json=body)
+        assert first.status_code == 202, first.text
+        again = client.post("/v1/reports", json=body)
+        assert (again.status_code, again.json()["id"]) == (202, first.json()["id"])  # a replay
+        assert api.post(f"/v1/keys/{key['id']}/revoke").status_code == 204
+        # On PostgreSQL other connections learn of the revocation by NOTIFY, a moment later:
+        # once the key is refused for a plain read, the replay must be refused too.
+        for _ in range(100):
+            if client.get("/v1/me").status_code == 401:
+                break
+            time.sleep(0.05)
+        refused = client.post("/v1/reports", json=body)
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["error"]["code"] == "authentication_failed"
+    assert first.json()["id"] not in refused.text
