@@ -23,11 +23,21 @@ find_weed() {
 }
 
 write_identities() {
+    # A second identity, limited to one bucket, when SEAWEEDFS_TENANT_* are set: a tenant's
+    # own credentials for its own bucket (the S3 delivery destination's tests).
+    local tenant=""
+    if [[ -n "${SEAWEEDFS_TENANT_ACCESS_KEY:-}" ]]; then
+        local b=${SEAWEEDFS_TENANT_BUCKET:?SEAWEEDFS_TENANT_BUCKET is needed too}
+        tenant=", {\"name\": \"tenant\",
+  \"credentials\": [{\"accessKey\": \"$SEAWEEDFS_TENANT_ACCESS_KEY\",
+                   \"secretKey\": \"${SEAWEEDFS_TENANT_SECRET_KEY:?}\"}],
+  \"actions\": [\"Read:$b\", \"List:$b\", \"Write:$b\"]}"
+    fi
     cat > "$1/s3.json" <<JSON
 {"identities": [{"name": "admin",
   "credentials": [{"accessKey": "${SEAWEEDFS_ACCESS_KEY:-testkey}",
                    "secretKey": "${SEAWEEDFS_SECRET_KEY:-testsecret123}"}],
-  "actions": ["Admin", "Read", "List", "Tagging", "Write"]}]}
+  "actions": ["Admin", "Read", "List", "Tagging", "Write"]}$tenant]}
 JSON
 }
 

@@ -147,6 +147,8 @@ class DeliverySettings(BaseModel):
     # A delivery is leased this long; a worker that dies holding one lets it go this late.
     lease_seconds: float = Field(default=600.0, gt=0)
     link_ttl: int = Field(default=7 * 86_400, ge=60, le=7 * 86_400)  # links in e-mails
+    # A webhook destination signs each file whole, in memory: larger files are refused.
+    webhook_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
     # Fernet keys sealing destination secrets; the first seals, all open (rotation). Empty:
     # one derived from [server] secret.
     secret_keys: list[str] = Field(default_factory=list)

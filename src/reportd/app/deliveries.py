@@ -34,7 +34,7 @@ from reportd.domain.destinations import (
     DestinationType,
     ReportDelivery,
 )
-from reportd.domain.errors import NotFound, ReportdError, ReportNotFound
+from reportd.domain.errors import NotFound, ReportdError, ReportNotFound, UrlNotAllowed
 from reportd.domain.models import Report
 from reportd.domain.states import ReportState
 
@@ -146,6 +146,8 @@ class DeliveryDispatcher:
         try:
             sender = self._senders[destination.type]
             sender.send(destination, self._secrets.secrets_of(destination), self._parcel(report))
+        except UrlNotAllowed as exc:  # at connect time: never retried into the inside
+            return self._fail(report, delivery, exc.message, final=True)
         except ReportdError as exc:
             return self._fail(report, delivery, exc.message, final=False)
         except Exception as exc:  # a sender's library raised something unforeseen

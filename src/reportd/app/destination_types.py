@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from reportd.app.urls import check_url
 from reportd.domain.destinations import DestinationType
 from reportd.domain.errors import ValidationError
+from reportd.domain.webhook_signatures import check_scheme
 
 __all__ = ["KINDS", "HostGuard", "Kind", "check_settings", "split_fields", "url_host"]
 
@@ -117,6 +118,8 @@ def _check_webhook(config: dict[str, Any], secret: dict[str, str], guard: HostGu
     url = check_url(_text(config, "url", limit=2000), "url")
     guard.check_host(url_host(url), "url")
     config["url"] = url
+    if config.get("signature") is not None:
+        config["signature"] = check_scheme(str(config["signature"]))
     if not secret.get("secret"):
         secret["secret"] = WEBHOOK_SECRET_PREFIX + secrets.token_hex(32)
 
@@ -139,7 +142,9 @@ KINDS: dict[DestinationType, Kind] = {
         ("password", "private_key"),
         _check_sftp,
     ),
-    DestinationType.WEBHOOK: Kind(DestinationType.WEBHOOK, ("url",), ("secret",), _check_webhook),
+    DestinationType.WEBHOOK: Kind(
+        DestinationType.WEBHOOK, ("url", "signature"), ("secret",), _check_webhook
+    ),
 }
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reportd.adapters.delivery.email import SmtpSender, SmtpServer
+from reportd.adapters.delivery.s3 import S3Sender
+from reportd.adapters.delivery.sftp import SftpSender
+from reportd.adapters.delivery.webhook import WebhookSender
 from reportd.domain.destinations import DestinationType
 
 if TYPE_CHECKING:
@@ -30,4 +33,12 @@ def build_senders(settings: Settings, guard: PolicyHostGuard) -> dict[Destinatio
         timeout=smtp.timeout,
         max_attachment_bytes=smtp.max_attachment_bytes,
     )
-    return {DestinationType.EMAIL: SmtpSender(server)}
+    timeout = settings.delivery.timeout
+    return {
+        DestinationType.EMAIL: SmtpSender(server),
+        DestinationType.S3: S3Sender(guard, timeout),
+        DestinationType.SFTP: SftpSender(guard, timeout),
+        DestinationType.WEBHOOK: WebhookSender(
+            guard.guard, timeout, max_bytes=settings.delivery.webhook_max_bytes
+        ),
+    }

@@ -1,0 +1,292 @@
+"""S3, SFTP and webhook destinations end to end, and the destinations API, on SQLite and
+PostgreSQL: a real server delivers finished reports to a SeaweedFS bucket with the tenant's own
+credentials, to asyncssh's SFTP server (host key pinned, password and key logins), and to an
+HTTP receiver that checks the signatures; each receives the exact bytes. The S3 and SFTP
+servers are stopped once mid-delivery and started again: the file arrives, once. 127.0.0.1 is
+allow-listed for the tests (``[webhooks] allow_private``); the API refuses it otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from standardwebhooks.webhooks import Webhook as StandardWebhook
+
+from reportd.domain.webhook_signatures import verify
+from tests.conftest import create_pg_database, drop_pg_database
+from tests.delivery_servers import SftpServer, TenantS3, wait_until
+from tests.integration.test_delivery_email import delivery_env, wait_delivered
+from tests.integration.test_reports_api import create
+from tests.server_fixtures import RunningServer, start_server
+
+
+class Receiver:
+    """An HTTP server in a thread keeping every POST (path, lower-case headers, body)."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict[str, str], bytes]] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                with receiver.lock:
+                    receiver.received.append((self.path, headers, body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def at(self, path: str) -> list[tuple[str, dict[str, str], bytes]]:
+        with self.lock:
+            return [r for r in self.received if r[0] == path]
+
+
+@pytest.fixture(scope="module")
+def tenant_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TenantS3]:
+    running = TenantS3(tmp_path_factory.mktemp("tenant-s3"))
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def sftp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SftpServer]:
+    root = tmp_path_factory.mktemp("sftp-root")
+    (root / "inbox").mkdir()
+    running = SftpServer(root)
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    running = Receiver()
+    running.thread.start()
+    yield running
+    running.server.shutdown()
+    running.server.server_close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    database_url = None
+    if request.param == "postgresql":
+        request.getfixturevalue("postgres_server")
+        database_url = create_pg_database()
+    env = delivery_env(REPORTD_WEBHOOKS__ALLOW_PRIVATE='["127.0.0.1"]')
+    try:
+        root = tmp_path_factory.mktemp(f"destinations-{request.param}")
+        with start_server(root, database_url=database_url, env=env) as running:
+            yield running
+    finally:
+        if database_url is not None:
+            drop_pg_database(database_url)
+
+
+@pytest.fixture
+def api(server: RunningServer) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {server.admin_key}"}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+        yield client
+
+
+def destination(api: httpx.Client, **body: Any) -> dict[str, Any]:
+    response = api.post("/v1/destinations", json=body)
+    assert response.status_code == 201, response.text
+    assert response.headers["Location"] == f"/v1/destinations/{response.json()['id']}"
+    made: dict[str, Any] = response.json()
+    return made
+
+
+def s3_body(s3: TenantS3, prefix: str) -> dict[str, Any]:
+    return {
+        "type": "s3",
+        "name": "Tenant bucket",
+        "endpoint_url": s3.endpoint_url,
+        "bucket": s3.bucket,
+        "prefix": prefix,
+        "access_key_id": s3.access_key,
+        "secret_access_key": s3.secret_key,
+    }
+
+
+def sftp_body(server: SftpServer, **secret: str) -> dict[str, Any]:
+    return {
+        "type": "sftp",
+        "host": "127.0.0.1",
+        "port": server.port,
+        "username": server.username,
+        "path": "/inbox",
+        "host_key": server.host_key,
+        **secret,
+    }
+
+
+def downloaded(api: httpx.Client, report: dict[str, Any]) -> tuple[str, bytes]:
+    [artifact] = report["artifacts"]
+    body = api.get(f"/v1/reports/{report['id']}/download").content
+    assert hashlib.sha256(body).hexdigest() == artifact["sha256"]
+    return artifact["filename"], body
+
+
+def test_s3_gets_the_exact_bytes_under_the_tenants_prefix(
+    api: httpx.Client, tenant_s3: TenantS3
+) -> None:
+    prefix = f"daily-{uuid.uuid4().hex[:6]}"
+    target = destination(api, **s3_body(tenant_s3, prefix))
+    report = create(api, template_id="orders", formats=["csv"], destinations=[target["id"]])
+    final = wait_delivered(api, report["id"])
+    assert [d["state"] for d in final["deliveries"]] == ["delivered"]
+    filename, body = downloaded(api, final)
+    got = tenant_s3.client().get_object(
+        Bucket=tenant_s3.bucket, Key=f"{prefix}/{report['id']}/{filename}"
+    )
+    assert got["Body"].read() == body
+
+
+def test_sftp_gets_the_exact_bytes_with_a_password_and_with_a_key(
+    api: httpx.Client, sftp: SftpServer
+) -> None:
+    by_password = destination(api, **sftp_body(sftp, password=sftp.password))
+    by_key = destination(api, **sftp_body(sftp, private_key=sftp.client_key))
+    assert by_key["secrets_set"] == ["private_key"] and "private_key" not in by_key
+    report = create(
+        api,
+        template_id="orders",
+        formats=["json"],
+        destinations=[by_password["id"], by_key["id"]],
+    )
+    final = wait_delivered(api, report["id"])
+    assert [d["state"] for d in final["deliveries"]] == ["delivered", "delivered"]
+    filename, body = downloaded(api, final)
+    assert (sftp.root / "inbox" / filename).read_bytes() == body
+    assert {"password", "publickey"} <= set(sftp.logins)
+    assert not list((sftp.root / "inbox").glob(".*.part"))
+
+
+def test_sftp_refuses_a_server_whose_host_key_is_not_the_pinned_one(
+    api: httpx.Client, sftp: SftpServer, tmp_path: Path
+) -> None:
+    impostor_key = SftpServer(tmp_path).host_key
+    target = destination(
+        api, **{**sftp_body(sftp, password=sftp.password), "host_key": impostor_key}
+    )
+    report = create(api, template_id="orders", formats=["csv"], destinations=[target["id"]])
+
+    def tried() -> dict[str, Any] | None:
+        found: dict[str, Any] = api.get(f"/v1/reports/{report['id']}").json()
+        return found if found["deliveries"][0]["attempts"] >= 1 else None
+
+    [delivery] = wait_until(tried, what="an attempt")["deliveries"]
+    assert delivery["state"] == "pending" and "not trusted" in delivery["last_error"]
+
+
+def test_a_webhook_destination_receives_the_file_signed(
+    api: httpx.Client, receiver: Receiver
+) -> None:
+    path = f"/in/{uuid.uuid4().hex}"
+    target = destination(api, type="webhook", url=receiver.url(path))
+    secret = target["generated_secrets"]["secret"]
+    assert target["secrets_set"] == ["secret"] and "secret" not in target
+    report = create(api, template_id="orders", formats=["csv"], destinations=[target["id"]])
+    wait_delivered(api, report["id"])
+    final = api.get(f"/v1/reports/{report['id']}").json()
+    filename, body = downloaded(api, final)
+    [(_, headers, got)] = receiver.at(path)
+    assert got == body and headers["reportd-report"] == report["id"]
+    assert filename in headers["content-disposition"]
+    verify(got, headers["reportd-signature"], secret)  # reportd's own scheme
+    StandardWebhook(secret).verify(got, headers, json_parse=False)  # the reference library
+
+
+def test_s3_and_sftp_down_then_back_get_the_file_once(
+    api: httpx.Client, tenant_s3: TenantS3, sftp: SftpServer
+) -> None:
+    prefix = f"later-{uuid.uuid4().hex[:6]}"
+    bucket = destination(api, **s3_body(tenant_s3, prefix))
+    folder = destination(api, **sftp_body(sftp, password=sftp.password))
+    tenant_s3.stop()
+    sftp.stop()
+    try:
+        report = create(
+            api,
+            template_id="orders",
+            formats=["csv"],
+            destinations=[bucket["id"], folder["id"]],
+        )
+
+        def both_failed() -> dict[str, Any] | None:
+            found: dict[str, Any] = api.get(f"/v1/reports/{report['id']}").json()
+            return found if all(d["attempts"] >= 1 for d in found["deliveries"]) else None
+
+        down = wait_until(both_failed, 60, "a failed attempt at each")
+        assert down["state"] == "FINISHED"
+        assert [d["state"] for d in down["deliveries"]] == ["pending", "pending"]
+        assert all(d["last_error"] for d in down["deliveries"])
+    finally:
+        tenant_s3.start()
+        sftp.start()
+    final = wait_delivered(api, report["id"], timeout=60)
+    assert [d["state"] for d in final["deliveries"]] == ["delivered", "delivered"]
+    filename, body = downloaded(api, final)
+    listed = tenant_s3.client().list_objects_v2(Bucket=tenant_s3.bucket, Prefix=prefix)
+    assert [o["Key"] for o in listed["Contents"]] == [f"{prefix}/{report['id']}/{filename}"]
+    got = tenant_s3.client().get_object(Bucket=tenant_s3.bucket, Key=listed["Contents"][0]["Key"])
+    assert got["Body"].read() == body
+    assert (sftp.root / "inbox" / filename).read_bytes() == body
+
+
+def test_secrets_are_never_shown_and_destinations_stay_in_their_tenant(
+    api: httpx.Client, server: RunningServer, tenant_s3: TenantS3
+) -> None:
+    made = destination(api, **s3_body(tenant_s3, "secret-check"))
+    assert made["secrets_set"] == ["secret_access_key"] and made["generated_secrets"] == {}
+    for shown in (
+        api.get(f"/v1/destinations/{made['id']}").json(),
+        *[d for d in api.get("/v1/destinations").json()["results"] if d["id"] == made["id"]],
+        api.patch(f"/v1/destinations/{made['id']}", json={"name": "Renamed"}).json(),
+    ):
+        assert tenant_s3.secret_key not in str(shown)
+        assert shown["access_key_id"] == tenant_s3.access_key
+    other_key = server.make_key(f"t-{uuid.uuid4().hex[:8]}")
+    with httpx.Client(
+        base_url=server.url, headers={"Authorization": f"Bearer {other_key}"}, timeout=30
+    ) as other:
+        for response in (
+            other.get(f"/v1/destinations/{made['id']}"),
+            other.patch(f"/v1/destinations/{made['id']}", json={"name": "x"}),
+            other.delete(f"/v1/destinations/{made['id']}"),
+        ):
+            assert response.status_code == 404
+            assert response.json()["error"]["code"] == "destination_not_found"
+        assert other.get("/v1/destinations").json()["total_count"] == 0
+        refused = other.post(
+            "/v1/reports",
+            json={"template_id": "orders", "formats": ["csv"], "destinations": [made["id"]]},
+        )
+        assert refused.status_code == 404
+    bad = api.post("/v1/destinations", json={"type": "webhook", "url": "http://10.0.0.7/x"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "url_not_allowed"
+    assert api.delete(f"/v1/destinations/{made['id']}").status_code == 204
+    assert api.get(f"/v1/destinations/{made['id']}").status_code == 404
