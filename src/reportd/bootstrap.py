@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reportd.adapters.delivery.hosts import PolicyHostGuard
-from reportd.adapters.delivery.registry import build_senders
 from reportd.adapters.outbound import AddressGuard
 from reportd.adapters.scratch import Scratch
 from reportd.adapters.secret_box import FernetBox, derive_key, new_key
@@ -372,6 +370,8 @@ def compose(
             owner=owner,
         )
 
+    from reportd.adapters.delivery.hosts import PolicyHostGuard
+
     destinations = Destinations(
         store=store.destinations, box=delivery.box, guard=delivery.guard or PolicyHostGuard(guard)
     )
@@ -477,6 +477,10 @@ class Delivery:
 
 
 def _delivery(settings: Settings, outbound: AddressGuard) -> Delivery:
+    # Here, not at the top: the senders' modules (SMTP, S3, SFTP, HTTP) only where they are built.
+    from reportd.adapters.delivery.hosts import PolicyHostGuard
+    from reportd.adapters.delivery.registry import build_senders
+
     config = settings.delivery
     keys = config.secret_keys or [derive_key(settings.signing_secret())]
     guard = PolicyHostGuard(outbound)
