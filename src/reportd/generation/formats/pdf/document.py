@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -34,10 +34,16 @@ from reportd.generation.formats.pdf.style import BOTTOM, MARGIN, MUTED, RULE
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from reportd.generation.formats.pdf.table import Table
 
 # Drawn for a character no installed font has: visibly there, and found by a text search.
 MISSING_MARK = "\ufffd"
+
+
+class RunningHeader(Protocol):
+    """What a page break redraws: the table's header (``table.Table``, which imports this
+    module, so it is named by what it does here rather than imported)."""
+
+    def draw_header(self) -> None: ...
 
 
 class Document(FPDF):
@@ -48,7 +54,7 @@ class Document(FPDF):
         self.str_alias_nb_pages = ""  # no alias scan: page numbers come last (number_pages)
         self.orientation = "P"  # of every page: chosen once the columns are measured
         self.generated = generated
-        self.body: Table | None = None
+        self.body: RunningHeader | None = None
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(False, BOTTOM)
         regular, bold = dejavu()

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from fpdf import FPDF
 from fpdf.fonts import TTFFont
-
-if TYPE_CHECKING:
-    from reportd.generation.formats.pdf.document import Document
 
 CJK_FACE = 1  # "Noto Sans CJK KR" in the collection: Korean glyph forms for Han too
 
@@ -37,7 +35,7 @@ RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 _EMOJI_BLOCKS = ((0x2190, 0x21FF), (0x2300, 0x2BFF), (0x1F000, 0x1FAFF))
 
 
-def ttf(doc: FPDF, key: str) -> TTFFont:
+def ttf(doc: FPDF | FallbackFonts, key: str) -> TTFFont:
     """The TrueType font added under ``key`` (fpdf2 types its font table loosely)."""
     font = doc.fonts[key]
     if not isinstance(font, TTFFont):
@@ -83,10 +81,26 @@ def shaping_available() -> bool:
     return importlib.util.find_spec("uharfbuzz") is not None
 
 
+class FallbackFonts(Protocol):
+    """What ``Widths`` needs of a page: its fonts and the fallback for a character.
+
+    A protocol, so this module needs nothing of ``document``, which imports it (the
+    ``Document`` is the one implementation).
+    """
+
+    @property
+    def fonts(self) -> Mapping[str, object]: ...
+
+    @property
+    def k(self) -> float: ...
+
+    def font_for(self, char: str) -> TTFFont: ...
+
+
 class Widths(dict[str, float]):
     """Advance width (mm) of each character at the body size, looked up on first sight."""
 
-    def __init__(self, doc: Document, size: float) -> None:
+    def __init__(self, doc: FallbackFonts, size: float) -> None:
         super().__init__()
         self.doc = doc
         self.scale = size * 0.001 / doc.k
