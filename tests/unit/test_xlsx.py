@@ -23,14 +23,8 @@ from reportd.domain.formats import FieldType, Format
 from reportd.domain.models import Field
 from reportd.generation.formats.registry import writer_class
 from reportd.generation.formats.schema import canonical_schema, conform
-from reportd.generation.formats.xlsx import (
-    CUT_MARK,
-    MAX_CELL_CHARS,
-    MAX_WIDTH,
-    ROWS_PER_SHEET,
-    XlsxWriter,
-    sheet_title,
-)
+from reportd.generation.formats.xlsx import MAX_WIDTH, ROWS_PER_SHEET, XlsxWriter, sheet_title
+from reportd.generation.formats.xlsx_cells import CUT_MARK, MAX_CELL_CHARS
 from tests.unit.test_formats import (
     FIELDS,
     TYPED_IN_EXCEL,

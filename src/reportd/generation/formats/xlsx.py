@@ -6,25 +6,13 @@ constant-memory worksheet, which keeps one row in memory and the rest in a tempo
 Measured here on 1M rows x 8 columns it is 6-7x (5.7x under load) faster than xlsxwriter's
 constant_memory mode; openpyxl and LibreOffice read its output back cell for cell (bench/, tests).
 
-What a cell holds, and why:
+This module is the workbook: sheets, header, widths, print setup, the totals row. What each
+cell holds, and why (numbers, dates, text where Excel cannot hold a value typed, cut strings,
+display formats), is ``reportd.generation.formats.xlsx_cells``.
 
-- integers and floats are numbers, booleans booleans, NULL (and NaN/inf, as in every format)
-  an empty cell; strings are strings, never formulas;
-- dates and datetimes are Excel dates with a ``yyyy-mm-dd`` / ``yyyy-mm-dd hh:mm:ss`` format;
-  Excel has no time zones, so a zoned datetime holds its wall time in its own zone (the CSV's
-  text without the offset); Excel keeps milliseconds, not microseconds;
-- what Excel cannot hold typed is written as the canonical text the CSV has, so no value
-  changes silently: integers beyond +/-2**53 (a double cannot hold them exactly) and dates
-  before 1900-03-01 (outside Excel's calendar, whose 1900 has a 29 February);
-- strings are cut at Excel's 32,767 characters per cell, and a cut cell ends with a note
-  saying so (``CUT_MARK``);
-- a template's display formats become the cells' Excel number formats (``display.py``): the
-  values stay numbers and dates, only their look changes; a display time zone moves the
-  datetimes' wall time into that zone. Formatted dates go in as Excel serial numbers, since
-  the typed table path gives date columns its own date format;
-- a template's ``totals`` are a bold row of values (not formulas) after one blank row, so
-  sorting and the autofilter leave it out; a total that is not a sum says what it is in its
-  number format (``avg 12.50``), so the cell stays a number.
+A template's ``totals`` are a bold row of values (not formulas) after one blank row, so
+sorting and the autofilter leave it out; a total that is not a sum says what it is in its
+number format (``avg 12.50``), so the cell stays a number.
 
 Excel's 1,048,576 rows are a limit of a sheet, not of a workbook: data past 1,048,575 rows
 continues on a second sheet, a third, ..., each with its own header. Sheets are named
@@ -33,10 +21,7 @@ after the report (``Invoices``, ``Invoices (2)``, ...), within Excel's 31 charac
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterator, Sequence
-from datetime import date, datetime, time
-from decimal import Decimal
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,31 +34,28 @@ from reportd.domain.formats import Format
 from reportd.domain.models import Field
 from reportd.generation.formats.base import FormatWriter, WriteContext
 from reportd.generation.formats.display import ColumnDisplay, column_displays, in_zone
-from reportd.generation.formats.render import finite_or_null, plain, text
+from reportd.generation.formats.render import text
 from reportd.generation.formats.totals import Total, Totals
+from reportd.generation.formats.xlsx_cells import (
+    DATE_FORMAT,
+    DATETIME_FORMAT,
+    arrow_table,
+    cell_values,
+    default_code,
+    excel_cells,
+    excel_serial,
+    mask_slice,
+    table_runs,
+    total_cell,
+)
 
 # Data rows per sheet: Excel's 1,048,576 rows less the header row.
 ROWS_PER_SHEET = 1_048_575
-MAX_CELL_CHARS = 32_767
-# What ends a cell cut at Excel's limit, so a reader sees the text goes on (in the CSV).
-CUT_MARK = " … [cut at 32,767 characters: the full text is in the CSV and JSON]"
 MAX_SHEET_NAME = 31
 _SHEET_FORBIDDEN = set("[]:*?/\\")
-# Integers a double holds exactly; beyond them Excel would show a different number.
-MAX_EXACT_INT = 2**53
-# Excel's serial dates count a 29 February 1900 that never was; earlier dates are text.
-FIRST_DATE = date(1900, 3, 1)
-FIRST_DATETIME = datetime(1900, 3, 1)
 MAX_WIDTH = 60
 PORTRAIT_CHARS = 110  # column widths (characters) a portrait A4 page prints readably
-# Clean rows between text-needing ones shorter than this go cell by cell (measured break-even).
-MIN_TABLE_ROWS = 16
-DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 TOTAL_LABEL = "Total"
-# Excel's serial day of 1970-01-01 (its day 0 is 1899-12-30), to write dates as numbers.
-EPOCH_SERIAL = 25_569.0
-_US_PER_DAY = 86_400_000_000.0
 _FIXED_WIDTHS = ((pa.types.is_timestamp, 19), (pa.types.is_date, 10), (pa.types.is_boolean, 5))
 _NUMBER_WIDTH = 12  # Excel's General format shows about 11 characters of a number
 
@@ -203,14 +185,16 @@ class XlsxWriter(FormatWriter):
         masks = [mask for _, mask in cells]
         for start, length, as_table in table_runs(masks, batch.num_rows):
             if as_table:
-                table = _table([column.slice(start, length) for column in typed])
+                table = arrow_table([column.slice(start, length) for column in typed])
                 self._sheet.write_dataframe(
                     first + start, 0, table, write_header=False, column_formats=self._column_formats
                 )
             else:
                 part = batch.slice(start, length)
                 columns = [
-                    cell_values(original, column.slice(start, length), _slice(mask, start, length))
+                    cell_values(
+                        original, column.slice(start, length), mask_slice(mask, start, length)
+                    )
                     for original, column, mask in zip(part.columns, typed, masks, strict=True)
                 ]
                 self._write_cells(first + start, columns)
@@ -245,7 +229,7 @@ class XlsxWriter(FormatWriter):
 
     def _total_format(self, total: Total, index: int) -> Any:
         shown = self._displays[index]
-        code = shown.excel_code() or _default_code(self.schema.field(index).type, total)
+        code = shown.excel_code() or default_code(self.schema.field(index).type, total)
         if total.kind is TotalKind.COUNT:
             code = "#,##0"
         label = total.kind.label
@@ -261,42 +245,6 @@ class XlsxWriter(FormatWriter):
             for col, value in enumerate(values):
                 if value is not None:
                     write(row, col, value, formats[col])
-
-
-def total_cell(total: Total, shown: ColumnDisplay) -> Any:
-    """A total as an Excel cell value: a number, or a date/datetime at its display wall time."""
-    value = total.value
-    if isinstance(value, datetime):
-        if shown.zone is not None:
-            value = in_zone(pa.array([value]), shown.zone)
-            value = pc.local_timestamp(value)[0].as_py()
-        elif value.tzinfo is not None:
-            value = value.replace(tzinfo=None)
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, time):
-        return value.isoformat()  # Excel's times are fractions of a day: the CSV's text
-    return value
-
-
-def _default_code(arrow_type: pa.DataType, total: Total) -> str:
-    if pa.types.is_timestamp(arrow_type):
-        return DATETIME_FORMAT
-    if pa.types.is_date(arrow_type):
-        return DATE_FORMAT
-    if total.kind is TotalKind.AVG:
-        return "#,##0.00"
-    return "General"
-
-
-def excel_serial(column: pa.Array) -> pa.Array:
-    """Dates and naive datetimes as Excel serial day numbers (what an Excel date is)."""
-    if pa.types.is_date(column.type):
-        days = pc.cast(pc.cast(column, pa.int32()), pa.float64())
-    else:
-        micros = pc.cast(pc.cast(column, pa.timestamp("us")), pa.int64())
-        days = pc.divide(pc.cast(micros, pa.float64()), _US_PER_DAY)
-    return pc.add(days, EPOCH_SERIAL)
 
 
 def header_titles(schema: pa.Schema, fields: Sequence[Field]) -> list[str]:
@@ -331,98 +279,9 @@ def _data_width(column: pa.Array) -> int:
     return int(longest or 0)
 
 
-def table_runs(masks: Sequence[pa.Array | None], rows: int) -> Iterator[tuple[int, int, bool]]:
-    """Runs of rows ``(offset, length, as_table)`` covering a batch in order.
-
-    A table column has one type, so rows holding a value Excel needs as text (``masks``, see
-    the module docstring) are written cell by cell, and so are short clean runs between them
-    (a table for a handful of rows costs more than its cells). Usually: one table.
-    """
-    flagged = [mask for mask in masks if mask is not None]
-    if not flagged:
-        yield 0, rows, True
-        return
-    runs = pc.run_end_encode(functools.reduce(pc.or_, flagged))
-    start = 0
-    for end, dirty in zip(runs.run_ends.to_pylist(), runs.values.to_pylist(), strict=True):
-        yield start, end - start, not dirty and end - start >= MIN_TABLE_ROWS
-        start = end
-
-
-def cell_values(original: pa.Array, typed: pa.Array, mask: pa.Array | None) -> list[Any]:
-    """One column's Python values for cell-by-cell writing, text where ``mask`` says so."""
-    values: list[Any] = typed.to_pylist()
-    if mask is None or not pc.any(mask).as_py():
-        return values
-    texts = text(original).to_pylist()
-    return [t if f else v for v, t, f in zip(values, texts, mask.to_pylist(), strict=True)]
-
-
-def _slice(mask: pa.Array | None, start: int, length: int) -> pa.Array | None:
-    return None if mask is None else mask.slice(start, length)
-
-
-def _table(columns: list[pa.Array]) -> pa.Table:
-    return pa.Table.from_arrays(columns, names=[f"c{i}" for i in range(len(columns))])
-
-
-def excel_cells(column: pa.Array) -> tuple[pa.Array, pa.Array | None]:
-    """The column as Excel cells, and where it holds values Excel cannot (None: nowhere)."""
-    column = plain(column)
-    arrow_type = column.type
-    if pa.types.is_timestamp(arrow_type):
-        return _datetimes(column)
-    if pa.types.is_date(arrow_type):
-        return column, _flags(pc.less(column, pa.scalar(FIRST_DATE, arrow_type)))
-    if pa.types.is_integer(arrow_type):
-        return column, _inexact_integers(column)
-    if pa.types.is_floating(arrow_type):
-        return finite_or_null(column), None
-    if pa.types.is_string(arrow_type):
-        return _strings(column), None
-    if pa.types.is_boolean(arrow_type):
-        return column, None
-    return text(column), None
-
-
-def _datetimes(column: pa.Array) -> tuple[pa.Array, pa.Array | None]:
-    if column.type.tz is not None:
-        column = pc.local_timestamp(column)  # the wall time the CSV shows, without its offset
-    if column.type.unit != "us":
-        column = column.cast(pa.timestamp("us"))
-    return column, _flags(pc.less(column, pa.scalar(FIRST_DATETIME, column.type)))
-
-
-def _inexact_integers(column: pa.Array) -> pa.Array | None:
-    if column.type.bit_width <= 32:
-        return None
-    high = pc.greater(column, pa.scalar(MAX_EXACT_INT, column.type))
-    if pa.types.is_unsigned_integer(column.type):
-        return _flags(high)
-    return _flags(pc.or_(high, pc.less(column, pa.scalar(-MAX_EXACT_INT, column.type))))
-
-
-def _strings(column: pa.Array) -> pa.Array:
-    """Strings as cells; one over Excel's limit is cut and says so at its end, never silently."""
-    lengths = pc.utf8_length(column)
-    longest = pc.max(lengths).as_py()
-    if longest is None or longest <= MAX_CELL_CHARS:
-        return column
-    too_long = pc.greater(lengths, MAX_CELL_CHARS)
-    head = pc.utf8_slice_codeunits(column, 0, MAX_CELL_CHARS - len(CUT_MARK))
-    cut = pc.binary_join_element_wise(head, CUT_MARK, "")
-    return pc.if_else(too_long, cut, column)
-
-
 def sheet_title(name: str, number: int) -> str:
     """An Excel sheet name from the report's: at most 31 characters, none of ``[]:*?/\\``."""
     clean = "".join(" " if ch in _SHEET_FORBIDDEN else ch for ch in name).strip().strip("'")
     clean = " ".join(clean.split()) or "Report"
     suffix = f" ({number})" if number > 1 else ""
     return clean[: MAX_SHEET_NAME - len(suffix)].rstrip() + suffix
-
-
-def _flags(mask: pa.Array) -> pa.Array | None:
-    """``mask`` with NULL as false, or None when nothing is flagged (the usual case)."""
-    mask = pc.fill_null(mask, False)
-    return mask if pc.any(mask).as_py() else None
