@@ -7,32 +7,8 @@ use case: ``reports.create``, ``reports.get``, ``downloads.download_link``, ``se
 the resulting ``ReportInfo``-shaped dict or ``SpaceoneFault`` into their own wire. So a rule,
 a field or an error code is written once, whichever door a client came through.
 
-Where the document (seeds/001) is silent, this follows SpaceONE's public conventions:
-
-- ``domain_id`` is required on every call and must be the API key's tenant
-  (``reportd.app.tenancy``; ERROR_PERMISSION_DENIED otherwise).
-- Errors are ``spaceone.core.error`` classes: a gRPC status, an ``ERROR_...`` code and a message.
-  ERROR_AUTHENTICATE_FAILURE (UNAUTHENTICATED); ERROR_PERMISSION_DENIED (a missing scope, another
-  domain); ERROR_REQUIRED_PARAMETER / ERROR_INVALID_PARAMETER for a malformed request and
-  ERROR_INVALID_ARGUMENT for one the service refuses (a bad filter, an unknown ``only`` field);
-  ERROR_NOT_FOUND (INVALID_ARGUMENT in SpaceONE) for an unknown or another tenant's report,
-  template or storage; ERROR_<CODE> (FAILED_PRECONDITION) for a report not ready or expired;
-  RESOURCE_EXHAUSTED, UNAVAILABLE; ERROR_UNKNOWN (INTERNAL) otherwise. Messages carry reportd's
-  explanation.
-- The query (``spaceone.api.core.v1.Query``): ``filter``/``filter_or`` of ``{k|key, v|value,
-  o|operator}`` with ``spaceone.core``'s operators (``reportd.app.search``; ``regex``/``match``
-  refused); ``sort`` ``{key, desc}`` (or a list of them over REST); ``page.start`` 1-based;
-  ``only``; ``minimal`` (``report_id, template_id, state, created_at``); ``keyword`` (in report_id,
-  name, template_id, created_by); ``count_only`` (``results`` empty). Without ``page.limit`` at
-  most 1000 reports come back (``total_count`` still counts them all).
-- Timestamps are RFC 3339 in UTC with ``Z``; unset strings are ``""`` (the proto3 default).
-- Formats: CreateReportRequest names none; the report is made in its template's first format
-  (``Reports.create(default_format=True)``). ``storage_path`` is the file's key in its storage
-  once finished.
-  ``storage_info`` has the StorageInfo fields reportd has (``storage_id``, ``name``,
-  ``domain_id``): reportd's storages are the operator's, without secrets or types.
-- States map one to one; ``EXPIRED`` (files deleted after retention, which SpaceONE lacks) is
-  ``FAILURE`` with error ``report_expired`` unless the report already carries an error.
+Where SpaceONE's document is silent this follows SpaceONE's public conventions (``domain_id``,
+the error classes, the query, timestamps, formats, states): docs/dialects.md, "SpaceONE".
 """
 
 from __future__ import annotations

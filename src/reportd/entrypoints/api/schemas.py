@@ -1,4 +1,10 @@
-"""Pydantic models of the native API's wire format (the only pydantic models in reportd)."""
+"""The native API's report, template and error bodies as pydantic models, and the download
+routes' OpenAPI responses.
+
+Pydantic stays at the edges: these shapes (with ``schedule_schemas``, ``webhook_schemas`` and
+``destination_schemas`` beside them), the dialects' bodies, the gRPC door's and the settings
+(``reportd.config``). The domain and the use cases never import it (import-linter contracts).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DigiCert CertCentral Report Library, as in seeds/000_0f5d68540cbe2839.txt ("보고서 다운로드").
+"""DigiCert CertCentral Report Library, as in its report download document ("보고서 다운로드").
 
 The document is the download of a report run::
 

@@ -1,44 +1,9 @@
-"""getbill.io external API, reports, as in seeds/004_a0209f68423855b5.txt.
+"""getbill.io external API, reports: download information, Get Report, List Reports.
 
-The document's call: ``GET /external-api/v1/reports/download/{id}`` with
-``Authorization: Bearer KEY`` (scope ``reports:read``) answers
-``{"error": false, "message": "Report download information retrieved", "data": {id, filename,
-file_size, mime_type, download_url, expires_at}}``; ``download_url`` is reportd's absolute
-signed link (``expires`` and ``signature`` query parameters, no other credential needed) and
-``expires_at`` its end. A report of another tenant (or one that does not exist: the two must
-look alike) and a key without the scope get 403
-``{"error": true, "message": "Access denied to this report", "code": 403}``.
-
-getbill's public API reference documents these too, and they are served as documented:
-``GET /external-api/v1/reports/{id}`` (*Get Report*: ``{"error": false, "message": "Success",
-"data": {id, type, title, description, status, filename, file_size, mime_type, period_from,
-period_to, generated_at, created_at, download_available}}``) and ``GET /external-api/v1/reports``
-(*List Reports*: ``{"error": false, "data": [...], "pagination": {total, page, limit, pages}}``
-with ``page`` (from 1), ``limit`` (default 20, at most 100) and ``type``). A report's ``type`` is
-its reportd template id, ``title`` its name, ``description`` the template's, ``filename``,
-``file_size`` and ``mime_type`` those of its first file (null until it has one),
-``period_from``/``period_to`` its ``period_from``/``period_to`` options (else ``since``/``until``,
-else null), ``generated_at`` when it finished. ``download_url`` lives ``[dialects]
-getbill_link_ttl`` seconds, getbill's documented hour by default (the native API's links five
-minutes). OAuth 2.0 at ``POST /token`` (client credentials, refresh tokens) is getbill's too.
-
-getbill documents no way to *create* a report through its API; reportd's extension, in the same
-envelope, is ``POST /external-api/v1/reports`` (``{template_id | type, name?, options?, format?,
-filter?}`` -> 202, the report as *Get Report* shows it), and the ``status`` filter on the list.
-A report's ``status`` is ``completed`` (getbill's word) or reportd's ``pending``,
-``processing``, ``failed``, ``timeout``, ``canceled``, ``expired``.
-
-Where the document is silent, this follows getbill's public conventions:
-
-- Every error, on every route here, is the envelope ``{"error": true, "message", "code"}`` with
-  ``code`` the HTTP status: 400 for a malformed or refused request (pydantic's complaint, or
-  reportd's message), 401 for a missing or unknown key, 403 as above (on create and list, where
-  no report is named, the message says which scope is missing), 404 for an unknown template or
-  storage, 409 for a report that has not finished, 410 for one whose files have expired, 429 and
-  5xx with reportd's message.
-- Timestamps are ISO 8601 in UTC with ``Z``, whole seconds, as the document's ``expires_at``.
-- A create that names no ``format`` gets the template's first
-  (``Reports.create(default_format=True)``).
+Over the same use cases as the native API; this module only shapes getbill's
+``{error, message, data}`` envelope. The documented calls, reportd's create extension and
+where this follows getbill's conventions because the document is silent (errors, timestamps,
+formats): docs/dialects.md, "getbill.io".
 """
 
 from __future__ import annotations

@@ -1,45 +1,11 @@
-"""PingOne data explorations (MFA reporting), as in PingOne's data exploration document.
+"""PingOne data explorations (MFA reporting): the routes and PingOne's token endpoint.
 
-``POST /v1/environments/{envID}/dataExplorations`` (``deliverAs: ASYNC_FILE``) makes a
-report of CSV and JSON, each zipped under one generated password;
-``GET .../dataExplorations/{id}`` (also with the document's trailing slash) polls it and, once
-``SUCCESS``, hands out ``zipPassword`` and two signed links valid five minutes, signed afresh
-on every GET. ``expiresAt`` is ``createdAt`` plus ``[dialects] pingone_expiry`` (the
-document's 30 minutes) and the files really go then: the report is created with that absolute
-expiry. ``filter`` is reportd's filter language, which is PingOne's SCIM-like grammar.
-``envID`` is the caller's tenant. Bearer auth.
-
-Where the document is silent, this follows PingOne's public conventions:
-
-- Errors everywhere on these routes (authentication and body validation included) are PingOne's
-  ``{"id", "code", "message", "details": [{"code", "target", "message"}]}``
-  (developer.pingidentity.com, "Error codes"): 400 ``INVALID_DATA`` with ``INVALID_VALUE`` or
-  ``REQUIRED_VALUE`` details naming the ``target`` (a bad filter carries reportd's message with
-  the error's position), 401 and 403 ``ACCESS_FAILED`` (403 also for an ``envID`` other than the
-  caller's), 404 ``NOT_FOUND``, 429 ``REQUEST_LIMITED``, 5xx ``UNEXPECTED_SERVER_ERROR`` or
-  ``SERVICE_UNAVAILABLE``. The top-level messages are PingOne's generic ones; reportd's own
-  message goes into ``details``.
-- ``orderBy`` is a list whose items are ``{"name": F, "order": "ASC"|"DESC"}`` (the shape of
-  ``fields``) or PingOne's ``order`` query-parameter strings (``"F"``, ``"-F"``); GET answers
-  with the object form. The document's example, ``[]``, is both.
-- POST answers 201 with the same body as GET (PingOne creates with 201).
-- ``deliverAs`` is ``ENTRIES`` when omitted, as PingOne's Reporting page says: the rows come
-  as entries, ``GET .../dataExplorations/{id}/entries`` (``limit`` 1-1000, ``cursor``), a HAL
-  page ``{_links: {self, next}, _embedded: {entries: [...]}, count, size}`` with a ``next``
-  link while rows remain (PingOne's paging conventions; the entries body itself is not in the
-  pages reportd could read, so its keys are PingOne's usual collection keys). ``sync: "true"``
-  makes the create wait (``[dialects] pingone_sync_timeout``, 60 s) and ``?expand=entries``
-  (which needs ``sync``) returns the first page in the create's response. ``ASYNC_FILE`` is the
-  document's zipped CSV and JSON. ``sync`` shows what the create asked; later GETs show false
-  (reportd keeps no record of it).
-- The zips' cipher is ``[dialects] pingone_zip_encryption``: PingOne's pages name none, and
-  these files are for people, so ZipCrypto (Windows Explorer, ``unzip -P``) by default.
-- ``status``: ``IN_PROGRESS`` while queued or running, ``SUCCESS``, ``FAILED`` for a failure, a
-  timeout or a cancel; an expired exploration is gone (404 ``NOT_FOUND``), as PingOne keeps them
-  "only for a short time". ``zipPassword`` and the links appear only with ``SUCCESS``.
-- Template ids are reportd template ids (a template may be named by a UUID such as the
-  document's ``db632bfd-...``); the templates list is PingOne's HAL collection
-  ``{_links, _embedded: {dataExplorationTemplates: [...]}, count, size}``.
+Each route is one call of a use case (``reports``, ``entries``, ``catalog``); the request body,
+the error body and the exploration's shape are ``pingone_wire``. What the document fixes
+(``deliverAs``, ``zipPassword``, links valid five minutes and signed afresh on every GET,
+``expiresAt``) and where this follows PingOne's conventions because the document is silent
+(errors, ``orderBy``, ``ENTRIES`` paging, ``sync``, the zips' cipher, statuses, templates):
+docs/dialects.md, "PingOne".
 """
 
 from __future__ import annotations

@@ -1,27 +1,11 @@
-"""SpaceONE (Cloudforet) ``spaceone.api.report.v1`` Report over REST (seeds/001_5d0cf8b6500dbae1).
+"""SpaceONE (Cloudforet) ``spaceone.api.report.v1`` Report over REST.
 
-Routes: ``POST /report/v1/reports`` (create), ``GET /report/v1/report/{report_id}`` (get),
-``GET /report/v1/report/{report_id}/download_url`` (get_download_url), ``GET /report/v1/reports``
-and ``POST /report/v1/reports/search`` (list). Messages are the document's tables: ``ReportInfo``
-(its 11 fields, no more), ``ReportsInfo``, ``ReportDownloadInfo``, ``CreateReportRequest``,
-``GetReportRequest``, ``GetDownloadURLRequest``, ``ReportQuery``. Auth: ``Authorization: Bearer
-KEY``. The messages, the calls and the error codes are ``reportd.entrypoints.spaceone_wire``,
-shared with the gRPC door (``reportd.entrypoints.grpc``); its docstring says where this follows
-SpaceONE's conventions because the document is silent. What is REST's own:
-
-- Errors are what SpaceONE's REST servers (``spaceone.core.fastapi.api``) send:
-  ``{"detail": {"code": "ERROR_...", "message": "..."}}``, with the HTTP status grpc-gateway gives
-  the error's gRPC status (INVALID_ARGUMENT and FAILED_PRECONDITION 400, UNAUTHENTICATED 401,
-  PERMISSION_DENIED 403, RESOURCE_EXHAUSTED 429, UNAVAILABLE 503, INTERNAL 500).
-- ``GET /report/v1/reports`` takes ReportQuery's fields as query parameters and, as
-  grpc-gateway maps nested fields, ``query.page.start``, ``query.page.limit``,
-  ``query.sort.key``, ``query.sort.desc``, ``query.keyword``, ``query.count_only``,
-  ``query.minimal``; ``only`` (or ``query.only``) is repeated: ``only=state&only=report_id``.
-- Timestamps are protobuf JSON Timestamps; an absent ``error`` is ``null``; every ReportInfo
-  field is always present unless ``only``/``minimal`` leave it out.
-- Success is 200 on every call, as gRPC-gateway answers.
-- Cloudforet's console-api form of the same calls, ``POST /report/report/{verb}``, is
-  ``spaceone_console.py``, served by this dialect's ``router`` too.
+The REST binding of ``reportd.entrypoints.spaceone_wire`` (shared with the gRPC door): this
+module only declares the messages' REST models (for OpenAPI), reads grpc-gateway's request
+forms and renders SpaceONE's REST error body. What
+is REST's own (errors, query parameters, timestamps, statuses) is in docs/dialects.md,
+"SpaceONE, over REST"; the console-api form is ``spaceone_console.py``, served by this
+dialect's ``router`` too.
 """
 
 from __future__ import annotations

@@ -1,15 +1,9 @@
 """Cloudforet console-api's form of SpaceONE report.v1: ``POST /report/report/{verb}``.
 
-The SpaceONE web console talks to console-api (an HTTP gateway in front of the gRPC services)
-as ``POST /{service}/{resource}/{verb}`` with the request message as the JSON body and the API
-token as ``Authorization: Bearer``. reportd answers that form for the Report resource:
-``POST /report/report/create``, ``/get``, ``/get_download_url`` and ``/list``, each one call of
-``reportd.entrypoints.spaceone_wire`` (as the REST binding and the gRPC door). Errors are
-console-api's (``lib/error.ts``, ``lib/grpc-client/grpc-error.ts``): ``{"error": {"message",
-"code"}}`` with the HTTP status console-api gives the gRPC status.
-
-Deviations: ``domain_id`` is required in the body, as on the other doors (console-api's backend
-would take it from the token); times are RFC 3339 strings, as in the REST binding.
+Each verb is one call of ``reportd.entrypoints.spaceone_wire`` (as the REST binding and the
+gRPC door); this module only reads the JSON body and renders console-api's error body
+(``{"error": {"message", "code"}}``). Its conventions and deviations: docs/dialects.md,
+"Cloudforet console-api's form".
 """
 
 from __future__ import annotations

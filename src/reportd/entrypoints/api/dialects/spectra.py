@@ -1,31 +1,9 @@
-"""ReversingLabs Spectra Analyze PDF Report API, as in seeds/002_9759c129c990143b.txt.
+"""ReversingLabs Spectra Analyze PDF Report API: ``GET /api/pdf/{hash}/create|status|download``.
 
-``GET /api/pdf/{hash}/create|status|download`` with ``Authorization: Token KEY``. The sample is
-a row of the template named by ``[dialects] spectra_template``, found through its
-``subject.keys``; the rules (hash kinds, the row lookup, one live PDF per exact hash, its
-30-minute life from ``[dialects] spectra_pdf_ttl``) live in :mod:`reportd.app.subjects`. This module
-only translates.
-
-Where the document is silent, this follows the vendor's public conventions:
-
-- Error bodies are Django REST framework's ``{"detail": "<message>"}``: Spectra Analyze is a
-  Django application (its token admin is Django's admin) and ``Authorization: Token`` is DRF's
-  TokenAuthentication, whose 403 messages are exactly the document's "Authentication credentials
-  were not provided." and "Invalid token." (the create table's "Invalid API token." is read as
-  the same error; the DRF wording is used on all three endpoints).
-- A key without the needed scope is DRF's 403 "You do not have permission to perform this
-  action."; any other error is ``{"detail": <reportd's message>}`` with reportd's status.
-- Status numbers: the document gives 1 (does not exist) and 2 (ready); 0 (being created) and
-  3 (error creating) are reportd's choice, as DESIGN.md fixes them.
-- A hash is matched whatever its hex case (it is one hash of one type either way); the
-  endpoints returned by create repeat the hash exactly as it was sent.
-- ``POST /api-token-auth/`` (the SDK's ``A1000(host, username=..., password=...)`` calls it) is
-  DRF's ``obtain_auth_token``: a form or JSON ``username`` and ``password`` (a reportd user, see
-  ``reportd users create``) -> ``{"token": ...}``; DRF's 400 ``{"non_field_errors": ["Unable to
-  log in with provided credentials."]}`` or ``{"<field>": ["This field is required."]}``. The
-  token is a reportd access token of ``[oauth] user_token_ttl`` seconds (DRF's never expire).
-- Download before the PDF is ready, or after it expired, is the document's 404 "PDF does not
-  exist."; the file is named like every reportd file (``<display_name>-<YYYY-MM-DD>.pdf``).
+The rules (hash kinds, the row lookup, one live PDF per exact hash, its life) live in
+:mod:`reportd.app.subjects`; this module only translates, into Django REST framework's error
+bodies and the document's status numbers. Where the document is silent (errors, status
+numbers, hash case, ``/api-token-auth/``): docs/dialects.md, "ReversingLabs Spectra Analyze".
 """
 
 from __future__ import annotations
