@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -812,3 +814,48 @@ def test_keys_are_for_admin_keys_of_the_same_tenant(
     revoke = httpx.post(f"{console_server.url}/v1/keys/{mine}/revoke",
                         headers={"Authorization": f"Bearer {other}"})  # fmt: skip
     assert revoke.status_code == 404  # another tenant's key is not found, never forbidden
+
+
+def test_report_page_shows_each_delivery_and_follows_it_after_finished(
+    console: Console, console_server: RunningServer, api: httpx.Client
+) -> None:
+    received: list[bytes] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    hook_server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=hook_server.serve_forever, daemon=True).start()
+    try:
+        port = hook_server.server_address[1]
+        hook = api.post(
+            "/v1/destinations",
+            json={"type": "webhook", "name": "Inbox", "url": f"http://127.0.0.1:{port}/in"},
+        ).json()
+        mail = api.post(  # this server has no [smtp] host: the mail waits, with the reason
+            "/v1/destinations", json={"type": "email", "name": "Team", "to": ["t@acme.example"]}
+        ).json()
+        report = create_report(
+            api, template_id="orders", formats=["csv"], destinations=[hook["id"], mail["id"]]
+        )
+        page = console.page
+        console.sign_in(console_server.admin_key, f"#/reports/{report['id']}")
+        section = page.get_by_role("region", name="Deliveries")
+        delivered = section.locator(f"tr[data-destination='{hook['id']}'][data-state=delivered]")
+        delivered.wait_for()
+        assert "Inbox (webhook)" in delivered.inner_text()
+        waiting = section.locator(f"tr[data-destination='{mail['id']}']")
+        waiting.locator(".delivery-error code").wait_for()
+        assert "no [smtp] host" in waiting.inner_text()
+        assert waiting.get_attribute("data-state") == "pending"
+        assert len(received) == 1
+        console.shoot("report-deliveries")
+    finally:
+        hook_server.shutdown()
+        hook_server.server_close()

@@ -1,4 +1,5 @@
-// Report detail: every field, files with sha256 and signed links, the error, a PDF preview.
+// Report detail: every field, files with sha256 and signed links, the error, a PDF preview,
+// and how each delivery to a destination stands (polled while one is still pending).
 
 import { api, downloadArtifact, enc, signedLink } from './api.js';
 import {
@@ -8,6 +9,7 @@ import { isFinal, progressBar, stateBadge, updateProgress, watchReport } from '.
 import { artifactLabel, errorAlert, pageHead, reportActions } from './ui.js';
 
 const PREVIEW_MAX_BYTES = 25 * 1024 * 1024;
+const DELIVERY_POLL_MS = 2000;
 
 export async function renderReport({ main, me, params, signal, notify, navigate }) {
   const [reportId] = params;
@@ -16,6 +18,16 @@ export async function renderReport({ main, me, params, signal, notify, navigate 
   let bar = null;
   const previews = [];
   signal.addEventListener('abort', () => previews.forEach((url) => URL.revokeObjectURL(url)));
+  const names = await destinationNames(report, signal);
+  const deliveries = h('div', { class: 'deliveries-holder' });
+  let polling = false;
+  const showDeliveries = (r) => {
+    replace(deliveries, deliveriesSection(r, names));
+    if (!polling && isFinal(r) && r.deliveries.some((d) => d.state === 'pending')) {
+      polling = true;
+      pollDeliveries(r.id, showDeliveries, signal).finally(() => { polling = false; });
+    }
+  };
 
   const draw = (r) => {
     if (r.state === shownState && bar) {
@@ -39,13 +51,62 @@ export async function renderReport({ main, me, params, signal, notify, navigate 
           h('span', { class: 'muted' }, isFinal(r) ? `ended ${r.finished_at ? formatRelative(r.finished_at) : ''}` : 'live')),
         bar),
       r.error ? reportError(r) : null,
+      deliveries,
       artifactsSection(r, notify),
       previewSection(r, previews, signal),
       detailsSection(r));
     if (keepFocus) main.querySelector(`[data-action="${keepFocus}"]`)?.focus();
   };
-  draw(report);
-  if (!isFinal(report)) watchReport(report.id, draw, signal);
+  const drawAll = (r) => { draw(r); showDeliveries(r); };
+  drawAll(report);
+  if (!isFinal(report)) watchReport(report.id, drawAll, signal);
+}
+
+// Names of the destinations a report names (the list is the caller's own; ids stay if not).
+async function destinationNames(report, signal) {
+  if (!report.destinations?.length) return {};
+  try {
+    const page = await api('/v1/destinations', { signal });
+    return Object.fromEntries(page.results.map((d) => [d.id, `${d.name} (${d.type})`]));
+  } catch {
+    return {};
+  }
+}
+
+// After FINISHED the event stream has ended; deliveries go on, so their state is polled.
+async function pollDeliveries(reportId, show, signal) {
+  while (!signal.aborted) {
+    await new Promise((done) => setTimeout(done, DELIVERY_POLL_MS));
+    if (signal.aborted) return;
+    let r;
+    try {
+      r = await api(`/v1/reports/${enc(reportId)}`, { signal });
+    } catch {
+      continue;
+    }
+    show(r);
+    if (!r.deliveries.some((d) => d.state === 'pending')) return;
+  }
+}
+
+function deliveriesSection(r, names) {
+  if (!r.deliveries?.length) return null;
+  const rows = r.deliveries.map((d) => h('tr', { dataset: { destination: d.destination_id, state: d.state } },
+    h('td', { 'data-label': 'Destination' }, names[d.destination_id] ?? h('code', {}, d.destination_id)),
+    h('td', { 'data-label': 'State' },
+      h('span', { class: `badge delivery-${d.state}`, title: d.state }, d.state)),
+    h('td', { 'data-label': 'Attempts' }, String(d.attempts)),
+    h('td', { 'data-label': 'When' },
+      d.delivered_at ? ['delivered ', timeEl(d.delivered_at)]
+        : d.state === 'pending' && d.next_attempt_at && d.attempts ? ['next try ', timeEl(d.next_attempt_at)] : '—'),
+    h('td', { 'data-label': 'Last error', class: 'delivery-error' },
+      d.last_error ? h('code', {}, d.last_error) : h('span', { class: 'muted' }, '—'))));
+  return h('section', { class: 'card', 'aria-labelledby': 'deliveries-title' },
+    h('h2', { id: 'deliveries-title' }, 'Deliveries'),
+    h('table', { class: 'table responsive deliveries-table' },
+      h('caption', { class: 'visually-hidden' }, 'Where this report is delivered, and how each delivery stands'),
+      h('thead', {}, h('tr', {}, ['Destination', 'State', 'Attempts', 'When', 'Last error'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, rows)));
 }
 
 function reportError(r) {
