@@ -9,14 +9,20 @@ started again gets the mail exactly once.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from reportd.client import Client
+from reportd.entrypoints.cli.client_commands import report_app
+from reportd.entrypoints.cli.destination_commands import destinations_app
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.delivery_servers import SmtpInbox, attachments, wait_until
 from tests.integration.test_reports_api import create
@@ -173,3 +179,41 @@ def test_the_smtp_server_down_then_back_gets_the_mail_once(
     [message] = wait_until(lambda: inbox.about(report["id"]), what="the mail")
     assert len(inbox.about(report["id"])) == 1
     assert message["To"] == "later@acme.example"
+
+
+def test_the_sdk_and_the_cli_make_destinations_and_deliver_to_them(
+    mail_server: RunningServer, inbox: SmtpInbox, tmp_path: Path
+) -> None:
+    env = {"REPORTD_URL": mail_server.url, "REPORTD_API_KEY": mail_server.admin_key}
+    with Client(mail_server.url, mail_server.admin_key) as client:
+        made = client.create_destination("email", "SDK", to=["sdk@acme.example"])
+        assert client.get_destination(made["id"])["to"] == ["sdk@acme.example"]
+        changed = client.update_destination(made["id"], subject="Nightly orders")
+        assert changed["subject"] == "Nightly orders"
+    subject = tmp_path / "subject.txt"  # key=@FILE: a file's text (private keys stay out of argv)
+    subject.write_text("From a file")
+    created = CliRunner().invoke(
+        destinations_app,
+        ["create", "email", "--name", "CLI", "--set", 'to=["cli@acme.example"]',
+         "--set", f"subject=@{subject}", "--json"],
+        env=env,
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    cli_made = json.loads(created.stdout)
+    assert cli_made["to"] == ["cli@acme.example"] and cli_made["subject"] == "From a file"
+    listed = CliRunner().invoke(destinations_app, ["list"], env=env)
+    assert made["id"] in listed.stdout and cli_made["id"] in listed.stdout
+    ran = CliRunner().invoke(
+        report_app,
+        ["create", "-t", "orders", "-f", "csv", "-d", made["id"], "--wait", "--json"],
+        env=env,
+    )
+    assert ran.exit_code == 0, ran.output
+    report = json.loads(ran.stdout)
+    assert report["destinations"] == [made["id"]]
+    [message] = wait_until(lambda: inbox.about(report["id"]), what="the mail")
+    assert message["Subject"] == "Nightly orders" and message["To"] == "sdk@acme.example"
+    gone = CliRunner().invoke(destinations_app, ["delete", cli_made["id"]], env=env)
+    assert gone.exit_code == 0, gone.output
+    missing = CliRunner().invoke(destinations_app, ["show", cli_made["id"]], env=env)
+    assert missing.exit_code == 1 and "destination_not_found" in missing.output

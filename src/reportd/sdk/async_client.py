@@ -105,6 +105,7 @@ class AsyncClient(BaseClient):
         storage_id: str | None = None,
         expires_in: int | None = None,
         callback_url: str | None = None,
+        destinations: list[str] | None = None,
         idempotency_key: str | None = None,
     ) -> JSON:
         """Ask for a report; it is generated in the background (see ``wait``)."""
@@ -123,6 +124,7 @@ class AsyncClient(BaseClient):
                 storage_id=storage_id,
                 expires_in=expires_in,
                 callback_url=callback_url,
+                destinations=destinations,
             )
         )
 
@@ -240,6 +242,30 @@ class AsyncClient(BaseClient):
     async def callback_secret(self) -> str:
         """The secret ``callback_url`` deliveries of this tenant are signed with."""
         return await self._send(self._build_callback_secret())
+
+    # destinations
+
+    async def create_destination(
+        self, type: str, name: str | None = None, **fields: object
+    ) -> JSON:
+        """A destination (``email``, ``s3``, ``sftp``, ``webhook``) with the type's settings
+        and secrets as keywords; secrets never come back, except a ``generated_secrets``
+        webhook ``secret`` in this answer."""
+        return await self._send(self._build_create_destination(type, name, fields))
+
+    async def update_destination(self, destination_id: str, **fields: object) -> JSON:
+        """Change ``name``, settings or secrets (``None`` removes one)."""
+        return await self._send(self._build_update_destination(destination_id, fields))
+
+    async def list_destinations(self) -> JSON:
+        """``{results, total_count}``."""
+        return await self._send(self._build_list_destinations())
+
+    async def get_destination(self, destination_id: str) -> JSON:
+        return await self._send(self._build_get_destination(destination_id))
+
+    async def delete_destination(self, destination_id: str) -> None:
+        await self._send(self._build_delete_destination(destination_id))
 
     # files
 

@@ -118,6 +118,24 @@ class BaseClient:
     def _build_callback_secret(self) -> Call[str]:
         return Call("GET", "/v1/webhooks/callback_secret", _secret)
 
+    # destinations (docs/delivery.md): a flat body, the type's settings and secrets
+
+    def _build_create_destination(self, type: str, name: str | None, fields: JSON) -> Call[JSON]:
+        body = _without_none({"type": type, "name": name, **fields})
+        return Call("POST", "/v1/destinations", json_body, json=body)
+
+    def _build_update_destination(self, destination_id: str, fields: JSON) -> Call[JSON]:
+        return Call("PATCH", _destination_path(destination_id), json_body, json=dict(fields))
+
+    def _build_list_destinations(self) -> Call[JSON]:
+        return Call("GET", "/v1/destinations", json_body)
+
+    def _build_get_destination(self, destination_id: str) -> Call[JSON]:
+        return Call("GET", _destination_path(destination_id), json_body)
+
+    def _build_delete_destination(self, destination_id: str) -> Call[None]:
+        return Call("DELETE", _destination_path(destination_id), no_body)
+
     # files
 
     def _build_download_url(self, report_id: str, fmt: str | None, part: int | None) -> Call[JSON]:
@@ -150,6 +168,10 @@ def _report_path(report_id: str, suffix: str = "") -> str:
 
 def _webhook_path(webhook_id: str, suffix: str = "") -> str:
     return f"/v1/webhooks/{quote(webhook_id, safe='')}{suffix}"
+
+
+def _destination_path(destination_id: str) -> str:
+    return f"/v1/destinations/{quote(destination_id, safe='')}"
 
 
 def _without_none(values: dict[str, Any]) -> dict[str, Any]:

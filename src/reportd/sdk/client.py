@@ -114,6 +114,7 @@ class Client(BaseClient):
         storage_id: str | None = None,
         expires_in: int | None = None,
         callback_url: str | None = None,
+        destinations: list[str] | None = None,
         idempotency_key: str | None = None,
     ) -> JSON:
         """Ask for a report; it is generated in the background (see ``wait``)."""
@@ -132,6 +133,7 @@ class Client(BaseClient):
                 storage_id=storage_id,
                 expires_in=expires_in,
                 callback_url=callback_url,
+                destinations=destinations,
             )
         )
 
@@ -246,6 +248,28 @@ class Client(BaseClient):
     def callback_secret(self) -> str:
         """The secret ``callback_url`` deliveries of this tenant are signed with."""
         return self._send(self._build_callback_secret())
+
+    # destinations
+
+    def create_destination(self, type: str, name: str | None = None, **fields: object) -> JSON:
+        """A destination (``email``, ``s3``, ``sftp``, ``webhook``) with the type's settings
+        and secrets as keywords; secrets never come back, except a ``generated_secrets``
+        webhook ``secret`` in this answer."""
+        return self._send(self._build_create_destination(type, name, fields))
+
+    def update_destination(self, destination_id: str, **fields: object) -> JSON:
+        """Change ``name``, settings or secrets (``None`` removes one)."""
+        return self._send(self._build_update_destination(destination_id, fields))
+
+    def list_destinations(self) -> JSON:
+        """``{results, total_count}``."""
+        return self._send(self._build_list_destinations())
+
+    def get_destination(self, destination_id: str) -> JSON:
+        return self._send(self._build_get_destination(destination_id))
+
+    def delete_destination(self, destination_id: str) -> None:
+        self._send(self._build_delete_destination(destination_id))
 
     # files
 

@@ -265,6 +265,10 @@ def create(
         str | None, typer.Option("--zip-password", help="A password, or 'auto'.")
     ] = None,
     name: Annotated[str | None, typer.Option(help="A name for the report.")] = None,
+    destination: Annotated[
+        list[str] | None,
+        typer.Option("--destination", "-d", help="A destination id to deliver it to."),
+    ] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait until it is final.")] = False,
     output: Output = None,
     timeout: Timeout = None,
@@ -284,6 +288,7 @@ def create(
             order_by=_split(order_by),
             packaging=packaging,
             zip_password=_zip_password(zip_password),
+            destinations=_split(destination),
         )
         if wait or output is not None:
             report = _wait(client, report["id"], timeout)

@@ -25,6 +25,7 @@ from reportd.entrypoints.cli.common import (
 )
 from reportd.entrypoints.cli.config_commands import config_app
 from reportd.entrypoints.cli.credential_commands import clients_app, users_app
+from reportd.entrypoints.cli.destination_commands import destinations_app
 from reportd.entrypoints.cli.webhook_commands import webhooks_app
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(clients_app, name="clients")
 app.add_typer(users_app, name="users")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(destinations_app, name="destinations")
 
 
 @app.command()
