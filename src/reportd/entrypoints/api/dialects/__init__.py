@@ -14,7 +14,9 @@ import logging
 from collections.abc import Iterable
 
 from fastapi import APIRouter, FastAPI
+from starlette.routing import BaseRoute
 
+from reportd.entrypoints.api.dialects.openapi import router as openapi_router
 from reportd.entrypoints.api.dialects.routing import (
     DialectRouter,
     ErrorRenderer,
@@ -49,6 +51,8 @@ def include_dialects(app: FastAPI, enabled: Iterable[str]) -> None:
     whose errors (unknown routes and methods included) it renders (``routing.renderer_for``)."""
     table: PrefixRenderers = []
     app.state.dialect_prefixes = table
+    served: dict[str, list[BaseRoute]] = {}
+    app.state.dialect_routes = served  # each dialect's own OpenAPI document (``openapi.py``)
     for name in enabled:
         path = DIALECTS.get(name)
         if path is None or importlib.util.find_spec(path) is None:
@@ -60,5 +64,8 @@ def include_dialects(app: FastAPI, enabled: Iterable[str]) -> None:
         module = importlib.import_module(path)
         owners = getattr(module, "dialect_routers", (router,))  # a router made of several
         register_prefixes(table, [r for r in owners if isinstance(r, DialectRouter)])
+        served[name] = list(router.routes)
         for extra in getattr(module, "root_routers", ()):
             app.include_router(extra)  # routes outside the prefix (token endpoints)
+            served[name].extend(extra.routes)
+    app.include_router(openapi_router)
