@@ -18,39 +18,12 @@ import psycopg
 import pytest
 
 from tests.conftest import create_pg_database, drop_pg_database
+from tests.error_shapes import digicert, getbill, pingone, spaceone, spectra
 from tests.server_fixtures import RunningServer, start_server
 
 pytestmark = pytest.mark.timeout(300)
 Shape = Callable[[dict[str, Any], int], None]
 SCOPES = ("reports:read", "reports:write", "schedules:read", "schedules:write", "templates:read")
-
-
-def digicert(body: dict[str, Any], status: int) -> None:
-    assert set(body) == {"code", "message", "errors"}, body
-    assert body["errors"] == [{"code": body["code"], "message": body["message"]}]
-
-
-def getbill(body: dict[str, Any], status: int) -> None:
-    assert set(body) == {"error", "message", "code"}, body
-    assert body["error"] is True
-    assert body["code"] == status
-
-
-def spectra(body: dict[str, Any], status: int) -> None:
-    assert set(body) == {"detail"}, body
-    assert isinstance(body["detail"], str)
-
-
-def pingone(body: dict[str, Any], status: int) -> None:
-    assert {"id", "code", "message"} <= set(body), body
-    uuid.UUID(body["id"])
-    assert body["code"].isupper()
-
-
-def spaceone(body: dict[str, Any], status: int) -> None:
-    assert set(body) == {"detail"}, body
-    assert set(body["detail"]) == {"code", "message"}
-    assert body["detail"]["code"].startswith("ERROR_")
 
 
 # (dialect shape, unknown path, (method, path) of a route that exists for another method)

@@ -22,7 +22,13 @@ from reportd.domain.errors import OAuthError, ReportdError
 from reportd.entrypoints.api.auth import core_of
 from reportd.entrypoints.api.problems import error_headers
 
-__all__ = ["basic_credentials", "oauth_error_response", "read_form", "serve_token"]
+__all__ = [
+    "basic_credentials",
+    "oauth_error_response",
+    "read_form",
+    "render_oauth_error",
+    "serve_token",
+]
 
 FORM: Final = "application/x-www-form-urlencoded"
 MAX_FORM: Final = 16_384  # bytes; a token request is a few hundred
@@ -69,6 +75,16 @@ def oauth_error_response(exc: OAuthError) -> JSONResponse:
     headers = {**_NO_STORE, **error_headers(exc, challenge='Basic realm="reportd"')}
     body = {"error": exc.error, "error_description": exc.message}
     return JSONResponse(body, status_code=exc.status, headers=headers)
+
+
+def render_oauth_error(request: Request, exc: ReportdError) -> JSONResponse:
+    """Any error on a token endpoint's path in the RFC's shape: what the app refuses before
+    the endpoint runs (a body beyond ``domain.bounds``, a wrong method) included."""
+    if isinstance(exc, OAuthError):
+        return oauth_error_response(exc)
+    if exc.status >= 500:
+        return _other_error(exc)
+    return oauth_error_response(OAuthError("invalid_request", exc.message, status=exc.status))
 
 
 def _other_error(exc: ReportdError) -> JSONResponse:

@@ -18,11 +18,13 @@ from typing import Any, Final, TypeVar
 import grpc
 import pydantic
 from google.protobuf import json_format
+from google.protobuf.message import DecodeError
 
 from reportd.app.ratelimits import Category
 from reportd.app.tenancy import require_own_tenant
 from reportd.bootstrap import App
-from reportd.domain.errors import RateLimited, ReportdError, ValidationError
+from reportd.domain import bounds
+from reportd.domain.errors import PayloadTooDeep, RateLimited, ReportdError, ValidationError
 from reportd.domain.models import Principal
 from reportd.entrypoints import spaceone_wire as wire
 from reportd.entrypoints.grpc.descriptors import message_class, report_service
@@ -86,7 +88,7 @@ class ReportDoor:
         handlers = {
             method.name: grpc.unary_unary_rpc_method_handler(
                 self._unary(method.name, message_class(method.output_type.full_name)),
-                request_deserializer=message_class(method.input_type.full_name).FromString,
+                request_deserializer=_decoder(message_class(method.input_type.full_name)),
                 response_serializer=lambda message: message.SerializeToString(),
             )
             for method in descriptor.methods
@@ -99,6 +101,8 @@ class ReportDoor:
         def handle(request: Any, context: grpc.ServicerContext) -> Any:
             try:
                 caller, metadata = self._caller(context, name)
+                if isinstance(request, Undecodable):
+                    raise request.error
                 params = _params(request, metadata)
                 return _message(call(caller, params), response)
             except ReportdError as exc:
@@ -129,6 +133,31 @@ class ReportDoor:
         if domain:
             require_own_tenant(caller, domain)
         return caller, metadata
+
+
+class Undecodable:
+    """A request protobuf could not parse (nested past its limit of 100, or not protobuf).
+
+    grpcio answers a raising deserializer with INTERNAL "Exception deserializing request!";
+    the handler turns this stand-in into the door's INVALID_ARGUMENT instead, after the
+    caller is authenticated like any other call.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.error = PayloadTooDeep(
+            f"the request cannot be decoded: {reason}",
+            details={"limit": "depth", "max": bounds.MAX_DEPTH},
+        )
+
+
+def _decoder(message: Any) -> Callable[[bytes], Any]:
+    def decode(data: bytes) -> Any:
+        try:
+            return message.FromString(data)
+        except DecodeError as exc:
+            return Undecodable(str(exc)[:200])
+
+    return decode
 
 
 def _params(request: Any, metadata: Params) -> Params:

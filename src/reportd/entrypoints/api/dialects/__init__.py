@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterable
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from reportd.entrypoints.api.dialects.openapi import router as openapi_router
@@ -21,15 +22,18 @@ from reportd.entrypoints.api.dialects.routing import (
     DialectRouter,
     ErrorRenderer,
     PrefixRenderers,
+    register_paths,
     register_prefixes,
     router_with_errors,
 )
+from reportd.entrypoints.api.token_endpoint import render_oauth_error
 
 __all__ = ["DIALECTS", "ErrorRenderer", "dialect_router", "include_dialects", "load_router"]
 
 log = logging.getLogger("reportd.entrypoints.api.dialects")
 dialect_router = router_with_errors
 
+NATIVE_TOKEN_PATHS = ("/oauth/token",)  # reportd's own token endpoint (routes/oauth.py)
 DIALECTS: dict[str, str] = {
     "digicert": "reportd.entrypoints.api.dialects.digicert",
     "spaceone": "reportd.entrypoints.api.dialects.spaceone",
@@ -65,7 +69,13 @@ def include_dialects(app: FastAPI, enabled: Iterable[str]) -> None:
         owners = getattr(module, "dialect_routers", (router,))  # a router made of several
         register_prefixes(table, [r for r in owners if isinstance(r, DialectRouter)])
         served[name] = list(router.routes)
+        # Routes outside the prefix (token endpoints), erring in the RFC's shape unless the
+        # dialect says otherwise (Spectra's DRF login).
+        render_root = getattr(module, "root_render_error", render_oauth_error)
         for extra in getattr(module, "root_routers", ()):
-            app.include_router(extra)  # routes outside the prefix (token endpoints)
+            app.include_router(extra)
             served[name].extend(extra.routes)
+            paths = [r.path for r in extra.routes if isinstance(r, APIRoute)]
+            register_paths(table, paths, render_root)
+    register_paths(table, NATIVE_TOKEN_PATHS, render_oauth_error)
     app.include_router(openapi_router)

@@ -61,6 +61,12 @@ def register_prefixes(table: PrefixRenderers, routers: Iterable[DialectRouter]) 
                 table.append((prefix_pattern(prefix), router.render_error))
 
 
+def register_paths(table: PrefixRenderers, paths: Iterable[str], render: ErrorRenderer) -> None:
+    """Routes outside any dialect's prefix (token endpoints) whose errors ``render`` shapes."""
+    for path in paths:
+        table.append((prefix_pattern(path), render))
+
+
 def renderer_for(table: PrefixRenderers, path: str) -> ErrorRenderer | None:
     for pattern, render in table:
         if pattern.match(path):

@@ -124,6 +124,7 @@ REFUSED: Final = "Unable to log in with provided credentials."
 REQUIRED: Final = "This field is required."
 token_router = APIRouter(tags=["dialect: Spectra Analyze PDF report"])
 root_routers = (token_router,)
+root_render_error = _error_body  # DRF's {"detail"} on the login route too
 
 
 async def _credentials(request: Request) -> dict[str, str]:
