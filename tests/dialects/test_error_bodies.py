@@ -176,3 +176,41 @@ def test_database_gone_is_503_in_each_dialects_body(
             response = httpx.get(f"{server.url}{path}", headers=headers, timeout=60)
             assert response.status_code == 503, (dialect, response.text)
             shape(response.json(), 503)
+
+
+# A route of each dialect that takes a JSON body (Spectra's: its DRF login).
+BODIES: dict[str, tuple[Shape, str]] = {
+    "digicert": (digicert, "/reports/v1/report"),
+    "getbill": (getbill, "/external-api/v1/reports"),
+    "spectra": (spectra, "/api-token-auth/"),
+    "pingone": (pingone, "/v1/environments/acme/dataExplorations"),
+    "spaceone": (spaceone, "/report/v1/reports"),
+}
+
+
+@pytest.mark.parametrize("dialect", sorted(BODIES))
+def test_bodies_beyond_the_bounds_are_refused_in_the_dialects_body(
+    plain: RunningServer, dialect: str
+) -> None:
+    """Issue 11, failures 1 and 8: not UTF-8 or nested 300 levels was the native body (or a
+    500, or stored: getbill's create answered 202, SpaceONE's 200); now the dialect's 400."""
+    shape, path = BODIES[dialect]
+    key = plain.make_key(name=f"bounded-{dialect}", scopes=SCOPES)
+    headers = {"Authorization": f"Bearer {key}", "X-DC-DEVKEY": key}
+    native = {"Authorization": f"Bearer {plain.admin_key}"}
+    before = httpx.get(f"{plain.url}/v1/reports", headers=native).json()["total_count"]
+    deep = "[" * 300 + "]" * 300
+    bodies = (
+        b'{"template_id": "orders\xff", "format": "csv"}',
+        f'{{"template_id": "orders", "format": "csv", "options": {{"a": {deep}}}}}'.encode(),
+    )
+    for body in bodies:
+        response = httpx.post(
+            f"{plain.url}{path}",
+            content=body,
+            headers={**headers, "Content-Type": "application/json"},
+        )
+        assert response.status_code == 400, response.text
+        shape(response.json(), 400)
+    after = httpx.get(f"{plain.url}/v1/reports", headers=native).json()["total_count"]
+    assert after == before
