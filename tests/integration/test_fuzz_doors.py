@@ -78,6 +78,9 @@ BODY_ROUTES = [
     ("POST", "/v1/templates/{template_id}/validate"),
     ("POST", "/v1/templates/{template_id}/preview"),
     ("POST", "/v1/webhooks"),
+    ("PATCH", "/v1/webhooks/{webhook_id}"),
+    ("POST", "/v1/destinations"),
+    ("PATCH", "/v1/destinations/{destination_id}"),
     ("POST", "/v1/keys"),
     ("POST", "/v1/keys/{key_id}/revoke"),
     ("POST", "/oauth/token"),
@@ -286,6 +289,8 @@ def _concrete(path: str) -> str:
         .replace("{schedule_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{report_identifier}", "00000000-0000-0000-0000-000000000000")
         .replace("{key_id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{webhook_id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{destination_id}", "00000000-0000-0000-0000-000000000000")
     )
 
 
