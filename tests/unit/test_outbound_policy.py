@@ -14,10 +14,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from pydantic import ValidationError as SettingsError
 
 from reportd.adapters.http_poster import HttpxPoster
 from reportd.adapters.outbound import AddressGuard
 from reportd.app.urls import check_url
+from reportd.config import Settings
 from reportd.domain.addresses import parse_networks, refusal
 from reportd.domain.errors import InvalidUrl, UrlNotAllowed
 
@@ -190,3 +192,12 @@ def test_guarded_sockets_for_other_protocols(listener: Listener) -> None:
     sock = AddressGuard(["127.0.0.0/8"]).connect("localhost", listener.port, timeout=5)
     assert sock.getpeername()[0] == "127.0.0.1"
     sock.close()
+
+
+def test_the_allow_list_setting_refuses_what_is_not_a_network() -> None:
+    assert Settings().webhooks.allow_private == []  # off by default
+    allowed = Settings(webhooks={"allow_private": ["10.1.2.0/24", "::1"]})  # type: ignore[arg-type]
+    assert allowed.webhooks.allow_private == ["10.1.2.0/24", "::1"]
+    for bad in (["10.1.2.5/24"], ["intranet"], ["300.1.1.1"]):
+        with pytest.raises(SettingsError, match="allow_private"):
+            Settings(webhooks={"allow_private": bad})  # type: ignore[arg-type]
