@@ -15,7 +15,7 @@ from reportd.entrypoints.api.schemas import ErrorBody
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 Caller = Annotated[Principal, Depends(principal)]
 _ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 422)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 422)
 }
 
 

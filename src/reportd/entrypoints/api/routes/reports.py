@@ -35,7 +35,7 @@ KEEPALIVE_SECONDS = 15.0
 AUTH_RECHECK_SECONDS = 2.0
 Caller = Annotated[Principal, Depends(principal)]
 _ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 410, 416, 422, 429)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 410, 413, 416, 422, 429)
 }
 
 

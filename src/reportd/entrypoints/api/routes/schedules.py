@@ -20,7 +20,7 @@ from reportd.entrypoints.api.schemas import MAX_OFFSET, ErrorBody, ReportPublic,
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
 Caller = Annotated[Principal, Depends(principal)]
 _ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422, 429)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 422, 429)
 }
 
 

@@ -14,7 +14,7 @@ from reportd.entrypoints.api.schemas import ErrorBody, TemplatePublic, Templates
 router = APIRouter(prefix="/v1/templates", tags=["templates"])
 Caller = Annotated[Principal, Depends(principal)]
 _ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (401, 403, 404)
+    code: {"model": ErrorBody} for code in (401, 403, 404, 413)
 }
 
 

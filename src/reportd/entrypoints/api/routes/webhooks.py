@@ -26,7 +26,7 @@ from reportd.entrypoints.api.webhook_schemas import (
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 Caller = Annotated[Principal, Depends(principal)]
 _ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 422, 429, 503)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 422, 429, 503)
 }
 
 
