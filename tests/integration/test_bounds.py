@@ -17,6 +17,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from reportd.adapters.db import Store
+from reportd.adapters.db.database import create_db_engine
+from reportd.entrypoints.api.webhook_schemas import report_body
 from tests.server_fixtures import RunningServer
 
 pytestmark = pytest.mark.timeout(300)
@@ -107,6 +110,25 @@ def test_stored_deep_options_still_render(api: httpx.Client, backend_server: Run
     assert link.status_code == 200, link.text
     spaceone = api.get(f"/report/v1/report/{report['id']}", params={"domain_id": "acme"})
     assert spaceone.status_code == 200, spaceone.text
+
+
+def test_stored_deep_options_render_as_a_webhook_payload(
+    api: httpx.Client, backend_server: RunningServer
+) -> None:
+    """The dispatcher's read (``reports.get`` then ``report_body``) of a poisoned report: this
+    raised "Maximum serialization depth exceeded" and rolled back every tenant's batch."""
+    report = api.post("/v1/reports", json=ORDERS).json()
+    wait_finished(api, report["id"])
+    poison(backend_server, "reports", report["id"], json.dumps({"a": nested(300), "n": 2**70}))
+    engine = create_db_engine(database_url(backend_server))
+    try:
+        stored = Store.over(engine).reports.get(report["id"])
+        payload = json.loads(report_body(stored))
+    finally:
+        engine.dispose()
+    assert payload["id"] == report["id"]
+    assert payload["state"] == "FINISHED"
+    assert payload["options"]["n"] == "<71-bit integer>"
 
 
 def test_stored_deep_schedule_options_still_render(
