@@ -129,6 +129,11 @@ def test_a_callback_url_with_cr_lf_is_refused_with_invalid_url(tenant_api: httpx
         assert "control characters" in response.json()["error"]["message"]
         hook = {"url": url, "events": ["report.finished"]}
         _refused(tenant_api.post("/v1/webhooks", json=hook), "invalid_url")
+    for url in ("http://[::1/", "http://a..b/"):  # these were 500s (urlsplit, IDNA raised)
+        body = {"template_id": "orders", "formats": ["csv"], "callback_url": url}
+        _refused(tenant_api.post("/v1/reports", json=body), "invalid_url")
+        hook = {"url": url, "events": ["report.finished"]}
+        _refused(tenant_api.post("/v1/webhooks", json=hook), "invalid_url")
     assert tenant_api.get("/v1/reports").json()["total_count"] == 0
 
 

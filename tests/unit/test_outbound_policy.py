@@ -49,6 +49,8 @@ FORBIDDEN_HOSTS = [
     "[64:ff9b::7f00:1]",  # NAT64 of 127.0.0.1
     "[2002:7f00:1::]",  # 6to4 of 127.0.0.1
     "[2001:db8::1]",  # documentation
+    "[fe80::1%25eth0]",  # link-local with its zone
+    "%31%32%37.0.0.1",  # percent-encoded
 ]
 
 
@@ -125,6 +127,9 @@ def test_userinfo_control_characters_and_other_schemes_are_invalid_urls() -> Non
         "http:///path",
         "http://example.com:99999/",
         "http://example.com/" + "a" * 2000,
+        "http://[::1/",  # urlsplit raised ValueError: a 500
+        "http://a..b/",  # IDNA raised UnicodeError when resolving: a 500
+        "http://" + "a" * 300 + "/",
     ):
         with pytest.raises(InvalidUrl) as caught:
             check_url(url, "callback_url")

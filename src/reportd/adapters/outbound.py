@@ -25,6 +25,7 @@ import socket
 import ssl
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+from urllib.parse import unquote
 
 import httpcore
 import httpx
@@ -41,7 +42,10 @@ Resolver = Callable[[str, int], Sequence[str]]
 
 def system_resolver(host: str, port: int) -> list[str]:
     """Every address the system resolver gives for ``host`` (A and AAAA, /etc/hosts too)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (UnicodeError, ValueError) as exc:  # not a name IDNA can encode, a NUL in it
+        raise OSError(f"{host!r} is not a valid host name") from exc
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -77,7 +81,8 @@ class AddressGuard:
         reach the private one whenever the public one is slow. Raises ``OSError`` when the
         name does not resolve.
         """
-        found = list(self._resolve(host.strip("[]"), port))
+        # Judged as the resolver would mean it: fe80::1%25eth0 (a zone), %31%32%37.0.0.1.
+        found = list(self._resolve(unquote(host.strip("[]")), port))
         if not found:
             raise OSError(f"{host} resolves to no address")
         for value in found:

@@ -31,9 +31,16 @@ def split_url(url: str, what: str = "url") -> SplitResult:
         raise refuse(f"must be a URL of at most {MAX_URL_LENGTH} characters")
     if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
         raise refuse("must not contain spaces or control characters (CR, LF, TAB, ...)")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1/": an IPv6 host without its closing bracket
+        raise refuse("is not a URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise refuse("must be an absolute http or https URL")
+    try:
+        parts.hostname.encode("idna")  # what resolving it would do: empty or long labels
+    except UnicodeError:
+        raise refuse("has a host name that is not valid") from None
     if "@" in parts.netloc:
         raise refuse("must not carry a user name or password")
     try:
