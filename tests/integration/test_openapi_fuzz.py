@@ -40,7 +40,7 @@ from tests.server_fixtures import ORDERS_TEMPLATE, RunningServer, start_server
 # Cases per operation and backend: the full run on the embedded default, a shorter one on
 # PostgreSQL (the same routes over the other store), the whole file within the CI budget.
 MAX_EXAMPLES = {"sqlite": 300, "postgresql": 100}
-NATIVE = r"^/v1/(reports|schedules|templates|files|webhooks|keys|me)(/|$)"
+NATIVE = r"^/v1/(reports|schedules|templates|files|webhooks|destinations|keys|me)(/|$)"
 ROUTES = [
     ("POST", "/v1/reports"),
     ("GET", "/v1/reports"),
@@ -70,6 +70,11 @@ ROUTES = [
     ("PATCH", "/v1/webhooks/{webhook_id}"),
     ("DELETE", "/v1/webhooks/{webhook_id}"),
     ("GET", "/v1/webhooks/{webhook_id}/deliveries"),
+    ("POST", "/v1/destinations"),
+    ("GET", "/v1/destinations"),
+    ("GET", "/v1/destinations/{destination_id}"),
+    ("PATCH", "/v1/destinations/{destination_id}"),
+    ("DELETE", "/v1/destinations/{destination_id}"),
     ("GET", "/v1/keys"),
     ("POST", "/v1/keys"),
     ("POST", "/v1/keys/{key_id}/revoke"),
@@ -109,7 +114,7 @@ class Seeded:
     """Objects made before the run: ids the fuzzed paths are sometimes pointed at."""
 
     def __init__(self) -> None:
-        kinds = ("report_id", "schedule_id", "webhook_id", "key_id")
+        kinds = ("report_id", "schedule_id", "webhook_id", "destination_id", "key_id")
         self.ids: dict[str, list[str]] = {kind: [] for kind in kinds}
         self.victims: dict[str, list[str]] = {kind: [] for kind in kinds}
         self.signed: list[dict[str, str]] = []  # path and query of signed links
@@ -156,6 +161,11 @@ def _seed(api: httpx.Client) -> Seeded:
         )
         assert hook.status_code == 201, hook.text
         target["webhook_id"].append(hook.json()["id"])
+        drop = api.post(
+            "/v1/destinations", json={"type": "webhook", "url": "http://127.0.0.1:9/drop"}
+        )
+        assert drop.status_code == 201, drop.text
+        target["destination_id"].append(drop.json()["id"])
     for _ in range(3):  # keys the revoke route may be pointed at (never the fuzz's own)
         key = api.post("/v1/keys", json={"name": "fuzz victim", "scopes": ["reports:read"]})
         assert key.status_code == 201, key.text
@@ -221,13 +231,23 @@ def _point_at_seeded(case: Any, seeded: Seeded) -> None:
             case.path_parameters = {"report_id": report_id, "filename": filename}
             case.query = {**(case.query or {}), **signed}
         return
-    for name in ("report_id", "schedule_id", "webhook_id", "template_id", "key_id"):
+    for name in (
+        "report_id",
+        "schedule_id",
+        "webhook_id",
+        "destination_id",
+        "template_id",
+        "key_id",
+    ):
         if name in params:
             chosen = _pick(params[name], pool.get(name, ["orders"]))
             if chosen is not None:
                 case.path_parameters = {**case.path_parameters, name: chosen}
     if isinstance(case.body, dict):
         case.body = _valid_sometimes(case.body)
+        if operation.path == "/v1/destinations" and _pick(case.body, ["drop"]) is not None:
+            # A destination's body is flat and per type: only a whole valid one can succeed.
+            case.body = {"type": "webhook", "url": "http://127.0.0.1:9/drop"}
 
 
 # Body fields a fuzzed body sometimes gets a valid value for, so creates can succeed too.
@@ -241,6 +261,8 @@ VALID_BODY = {
     "format": ["parquet", "csv"],
     "name": ["fuzzed", "Q1 sales"],
     "scopes": [["reports:read"], ["reports:read", "reports:write"]],
+    "type": ["webhook", "email", "s3", "sftp"],
+    "to": [["ops@example.com"]],
 }
 
 
