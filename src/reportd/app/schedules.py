@@ -72,6 +72,7 @@ class ScheduleChanges:
     timezone: str | None = None
     options: dict[str, Any] | None = None
     formats: Sequence[str] | None = None
+    destinations: Sequence[str] | None = None
     clear_cron: bool = False
 
 
@@ -153,6 +154,9 @@ class Schedules:
             formats=tuple(Format.parse(f) for f in changes.formats)
             if changes.formats is not None
             else current.formats,
+            destinations=tuple(changes.destinations)
+            if changes.destinations is not None
+            else current.destinations,
         )
         checked = self._checked(updated)
         # Re-enabling or re-timing starts from now: no storm of missed runs.
@@ -185,12 +189,15 @@ class Schedules:
         return self._reports.enqueue(made)
 
     def report_for(self, schedule: Schedule, fired_at: datetime | None = None) -> Report:
-        request = self._request(schedule, fired_at)
+        """A run of the schedule. Its destinations were checked when it was saved: one deleted
+        since fails that run's delivery (``the destination was deleted``), not the run."""
+        request = replace(self._request(schedule, fired_at), destinations=())
         report = self._reports.validate(schedule.tenant_id, request)
         return report.evolve(
             created_by=schedule.created_by,
             created_by_id=schedule.created_by_id,
             scheduled_for=fired_at,
+            destinations=schedule.destinations,
         )
 
     def runs(

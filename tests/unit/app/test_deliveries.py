@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+from reportd.app.schedules import ScheduleChanges
 from reportd.app.webhooks import DeliveryPolicy
 from reportd.domain.destinations import DeliveryState
 from reportd.domain.errors import DeliveryFailed
-from reportd.domain.models import Principal, Report
+from reportd.domain.formats import Format
+from reportd.domain.models import Principal, Report, Schedule
 from reportd.domain.states import ReportState
 from tests.unit.app.conftest import World
 
@@ -125,9 +127,6 @@ def test_a_deleted_destination_fails_its_delivery_for_good(world: World) -> None
 def test_a_schedule_carries_its_destinations_to_each_run(world: World) -> None:
     caller = world.principal()
     destination = _email(world, caller)
-    from reportd.domain.formats import Format
-    from reportd.domain.models import Schedule
-
     schedule = world.app.schedules.create(
         caller,
         Schedule(
@@ -152,3 +151,24 @@ def _wait_out(world: World, report_id: str) -> None:
     row.report = row.report.evolve(
         deliveries=tuple(replace(d, next_attempt_at=now) for d in row.report.deliveries)
     )
+
+
+def test_a_schedules_deleted_destination_fails_the_delivery_not_the_run(world: World) -> None:
+    caller = world.principal()
+    kept, gone = _email(world, caller), _email(world, caller)
+    schedule = world.app.schedules.create(
+        caller,
+        Schedule(
+            id="", tenant_id="", template_id="orders", name="Daily", formats=(Format.CSV,),
+            destinations=(kept, gone),
+        ),
+    )  # fmt: skip
+    world.app.destinations.delete(caller, gone)
+    run = world.app.schedules.run_now(caller, schedule.id)
+    assert run.destinations == (kept, gone)
+    world.run_next()
+    world.app.new_delivery_dispatcher("w1", render).run_once()
+    states = {d.destination_id: d.state for d in world.store.reports.get(run.id).deliveries}
+    assert states == {kept: DeliveryState.DELIVERED, gone: DeliveryState.FAILED}
+    changed = world.app.schedules.update(caller, schedule.id, ScheduleChanges(destinations=[kept]))
+    assert changed.destinations == (kept,)

@@ -65,6 +65,7 @@ class ScheduleUpdate(BaseModel):
     timezone: str | None = Field(default=None, max_length=64)
     options: dict[str, Any] | None = None
     formats: list[str] | None = Field(default=None, min_length=1, max_length=6)
+    destinations: list[str] | None = Field(default=None, max_length=10)
 
     def to_changes(self) -> ScheduleChanges:
         sent = self.model_fields_set
@@ -75,6 +76,7 @@ class ScheduleUpdate(BaseModel):
             timezone=self.timezone,
             options=self.options,
             formats=self.formats,
+            destinations=self.destinations,
             clear_cron="cron" in sent and self.cron is None,
         )
 
