@@ -281,3 +281,18 @@ def test_invalid_utf8_nul_and_long_headers(backend_server: RunningServer) -> Non
     assert httpx.post(url, content=text_of_nul, headers=headers).status_code == 202
     long_header = httpx.get(url, headers={**headers, "X-Padding": "a" * 9000})
     assert_refused(long_header, 413, "payload_too_large")
+
+
+def test_nul_in_a_path_or_query_is_refused(api: httpx.Client) -> None:
+    """Found while fuzzing the bounds: ``/v1/reports/a%00`` was a 500 on PostgreSQL (text
+    cannot hold a NUL), and the list route with one in its filter dropped the connection."""
+    for path in (
+        "/v1/reports/a%00b",
+        "/v1/reports?filter=name%20eq%20%22a%00%22",
+        "/v1/reports?template_id=a%00",
+        "/v1/schedules/a%00",
+    ):
+        assert_refused(api.get(path), 400, "invalid_encoding")
+    spaceone = api.get("/report/v1/report/a%00", params={"domain_id": "acme"})
+    assert spaceone.status_code == 400, spaceone.text
+    assert spaceone.json()["detail"]["code"] == "ERROR_INVALID_ARGUMENT"

@@ -158,8 +158,6 @@ def check_bounds(request: ReportRequest) -> None:
     bounds.check_value(lists, what="fields, order_by and formats", max_bytes=bounds.MAX_LIST_BYTES)
     if request.name is not None:
         bounds.check_text(request.name, what="name", max_length=bounds.MAX_NAME)
-    if request.filter is not None:
-        bounds.check_text(request.filter, what="filter", max_length=bounds.MAX_FILTER)
     if isinstance(request.zip_password, str):
         bounds.check_text(request.zip_password, what="zip_password")
     if request.expires_in is not None:

@@ -139,8 +139,6 @@ def check_query_bounds(query: ReportSearchQuery) -> None:
     ``contain`` was SQLite's "LIKE pattern too complex", a 500)."""
     if query.keyword is not None:
         bounds.check_text(query.keyword, what="keyword")
-    if query.filter is not None:
-        bounds.check_text(query.filter, what="filter", max_length=bounds.MAX_FILTER)
     for condition in (*query.conditions, *query.any_of):
         bounds.check_text(condition.key, what="filter key")
         values = condition.value if isinstance(condition.value, list | tuple) else [condition.value]

@@ -31,6 +31,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_EXPIRES_IN",
     "MAX_FILTER",
+    "MAX_FILTER_DEPTH",
     "MAX_HEADER_BYTES",
     "MAX_INTEGER",
     "MAX_ITEMS",
@@ -39,6 +40,7 @@ __all__ = [
     "MAX_NUMBER_DIGITS",
     "MAX_OPTIONS_BYTES",
     "MAX_TEXT",
+    "check_encoding",
     "check_header",
     "check_integer",
     "check_json_bytes",
@@ -57,7 +59,8 @@ MAX_NUMBER_DIGITS: Final = 100  # digits of one number literal in a JSON body
 MAX_INTEGER: Final = 2**53 - 1  # any integer a tenant sends: exact in JSON, fits SQL BIGINT
 MAX_EXPIRES_IN: Final = 10 * 366 * 24 * 3600  # a report's own expiry, seconds: ten years
 MAX_NAME: Final = 300  # a report's or schedule's name
-MAX_FILTER: Final = 10_000  # a filter expression (characters)
+MAX_FILTER: Final = 10_000  # a filter expression (characters; the parser's own check)
+MAX_FILTER_DEPTH: Final = 64  # parentheses and ``not`` in one filter expression
 MAX_LIST_BYTES: Final = 16 * 1024  # fields, order_by and formats together, as JSON text
 
 # A JSON string (escapes included), a bracket, or a number literal longer than the limit.
@@ -82,14 +85,8 @@ def check_json_bytes(raw: bytes, *, what: str = "body") -> None:
             f"the {what} is {len(raw)} bytes; at most {MAX_BODY_BYTES} are accepted",
             details={"limit": "body_bytes", "max": MAX_BODY_BYTES},
         )
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidEncoding(
-            f"the {what} is not valid UTF-8 (byte {exc.start})",
-            details={"position": exc.start},
-        ) from None
-    if b"\x00" in raw or (b"\\u0000" in raw and _NUL_ESCAPE.search(raw)):
+    check_encoding(raw, what=what)
+    if b"\\u0000" in raw and _NUL_ESCAPE.search(raw):
         raise InvalidEncoding(f"the {what} contains a NUL character, which no text may hold")
     if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH and not _has_long_digits(raw):
         return
@@ -105,6 +102,19 @@ def check_json_bytes(raw: bytes, *, what: str = "body") -> None:
             depth -= 1
         elif first != ord('"'):
             raise _number_out_of_range(what, f"a number of {len(token)} digits")
+
+
+def check_encoding(raw: bytes, *, what: str) -> None:
+    """``raw`` is UTF-8 text without a NUL (which PostgreSQL text cannot hold: a 500 there)."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidEncoding(
+            f"the {what} is not valid UTF-8 (byte {exc.start})",
+            details={"position": exc.start},
+        ) from None
+    if b"\x00" in raw:
+        raise InvalidEncoding(f"the {what} contains a NUL character, which no text may hold")
 
 
 def _has_long_digits(raw: bytes) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from reportd.domain import bounds
 from reportd.domain.errors import FilterSyntaxError
 from reportd.domain.filters.nodes import (
     And,
@@ -22,9 +23,9 @@ from reportd.domain.filters.nodes import (
 )
 from reportd.domain.filters.tokens import CLOSERS, Kind, Token, tokenize
 
-MAX_FILTER_LENGTH: Final = 10_000
+MAX_FILTER_LENGTH: Final = bounds.MAX_FILTER
 # Nesting of parentheses and `not`; keeps the recursion far from Python's limit.
-MAX_DEPTH: Final = 64
+MAX_DEPTH: Final = bounds.MAX_FILTER_DEPTH
 _OP_LIST: Final = ", ".join(op.value for op in Op)
 
 
