@@ -14,6 +14,7 @@ bounds are deterministic, so breadth over routes matters more than depth per rou
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -373,3 +374,22 @@ def test_hostile_grpc_creates_are_invalid_argument(backend: str, doors: RunningS
             assert code == "ERROR_INVALID_ARGUMENT", refused.value
 
         fuzz()
+
+
+def test_nul_in_any_path_parameter_is_refused_in_the_doors_shape(doors: RunningServer) -> None:
+    """Every route with a path parameter, a NUL in it: a 400 in the door's body, never a
+    lookup (PostgreSQL text cannot hold a NUL: ``/v1/reports/a%00`` was a 500)."""
+    spec = httpx.get(f"{doors.url}/openapi.json").json()
+    checked = 0
+    for path, operations in spec["paths"].items():
+        if "{" not in path:
+            continue
+        concrete = re.sub(r"\{[^}]+\}", "a%00b", path)
+        for method in operations:
+            response = httpx.request(
+                method.upper(), f"{doors.url}{concrete}", headers=credentials(doors), timeout=30
+            )
+            assert response.status_code == 400, (method, path, response.text)
+            shape_of(path)(response.json(), 400)
+            checked += 1
+    assert checked >= 40
