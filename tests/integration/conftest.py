@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,14 +14,17 @@ from tests.server_fixtures import RunningServer, start_server
 
 
 @contextmanager
-def server_on(request: pytest.FixtureRequest, root: Path) -> Iterator[RunningServer]:
-    """A server over ``root`` on the backend named by ``request.param`` (sqlite/postgresql)."""
+def server_on(
+    request: pytest.FixtureRequest, root: Path, env: Mapping[str, str] | None = None
+) -> Iterator[RunningServer]:
+    """A server over ``root`` on the backend named by ``request.param`` (sqlite/postgresql),
+    with ``env``'s settings on top."""
     database_url = None
     if request.param == "postgresql":
         request.getfixturevalue("postgres_server")
         database_url = create_pg_database()
     try:
-        with start_server(root, database_url=database_url) as running:
+        with start_server(root, database_url=database_url, env=env) as running:
             yield running
     finally:
         if database_url is not None:

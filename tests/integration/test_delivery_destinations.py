@@ -21,11 +21,11 @@ import pytest
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from reportd.domain.webhook_signatures import verify
-from tests.conftest import create_pg_database, drop_pg_database
 from tests.delivery_servers import SftpServer, TenantS3, wait_until
+from tests.integration.conftest import server_on
 from tests.integration.test_delivery_email import delivery_env, wait_delivered
 from tests.integration.test_reports_api import create
-from tests.server_fixtures import RunningServer, start_server
+from tests.server_fixtures import RunningServer
 
 
 class Receiver:
@@ -90,18 +90,10 @@ def receiver() -> Iterator[Receiver]:
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    database_url = None
-    if request.param == "postgresql":
-        request.getfixturevalue("postgres_server")
-        database_url = create_pg_database()
     env = delivery_env(REPORTD_WEBHOOKS__ALLOW_PRIVATE='["127.0.0.1"]')
-    try:
-        root = tmp_path_factory.mktemp(f"destinations-{request.param}")
-        with start_server(root, database_url=database_url, env=env) as running:
-            yield running
-    finally:
-        if database_url is not None:
-            drop_pg_database(database_url)
+    root = tmp_path_factory.mktemp(f"destinations-{request.param}")
+    with server_on(request, root, env) as running:
+        yield running
 
 
 @pytest.fixture

@@ -23,10 +23,10 @@ from typer.testing import CliRunner
 from reportd.client import Client
 from reportd.entrypoints.cli.client_commands import report_app
 from reportd.entrypoints.cli.destination_commands import destinations_app
-from tests.conftest import create_pg_database, drop_pg_database
 from tests.delivery_servers import SmtpInbox, attachments, wait_until
+from tests.integration.conftest import server_on
 from tests.integration.test_reports_api import create
-from tests.server_fixtures import RunningServer, start_server
+from tests.server_fixtures import RunningServer
 
 CAP = 200  # bytes: a one-row CSV is attached, every row as JSON goes as a link
 
@@ -53,10 +53,6 @@ def delivery_env(**more: str) -> dict[str, str]:
 def mail_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, inbox: SmtpInbox
 ) -> Iterator[RunningServer]:
-    database_url = None
-    if request.param == "postgresql":
-        request.getfixturevalue("postgres_server")
-        database_url = create_pg_database()
     env = delivery_env(
         REPORTD_SMTP__HOST="127.0.0.1",
         REPORTD_SMTP__PORT=str(inbox.port),
@@ -64,13 +60,8 @@ def mail_server(
         REPORTD_SMTP__FROM="reports@reportd.example",
         REPORTD_SMTP__MAX_ATTACHMENT_BYTES=str(CAP),
     )
-    root = tmp_path_factory.mktemp(f"mail-{request.param}")
-    try:
-        with start_server(root, database_url=database_url, env=env) as running:
-            yield running
-    finally:
-        if database_url is not None:
-            drop_pg_database(database_url)
+    with server_on(request, tmp_path_factory.mktemp(f"mail-{request.param}"), env) as running:
+        yield running
 
 
 @pytest.fixture

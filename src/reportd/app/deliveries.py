@@ -104,6 +104,8 @@ class DeliveryDispatcher:
         self.link_base = link_base
         self.lease_seconds = lease_seconds
         self.batch = batch
+        # metrics: called with the destination type ("" if unknown) and the state left in
+        self.on_attempt: Callable[[str, str], None] | None = None
 
     def run_once(self) -> int:
         """Attempt up to ``batch`` due deliveries; how many were attempted."""
@@ -129,33 +131,41 @@ class DeliveryDispatcher:
 
     def attempt(self, claimed: ClaimedReportDelivery) -> DeliveryState:
         """Try one claimed delivery and record the outcome; the state it is left in."""
+        kind, state = self._attempt(claimed)
+        if self.on_attempt is not None:
+            self.on_attempt(kind, state.value)
+        return state
+
+    def _attempt(self, claimed: ClaimedReportDelivery) -> tuple[str, DeliveryState]:
         delivery = claimed.delivery
         if claimed.report_state != ReportState.FINISHED.value:
             # Failed, timed out, canceled or expired: there is no file, and none will come.
             self._settle(delivery, DeliveryState.SKIPPED, f"the report is {claimed.report_state}")
-            return DeliveryState.SKIPPED
+            return "", DeliveryState.SKIPPED
         try:
             report = self._reports.get(delivery.report_id, delivery.tenant_id)
         except ReportNotFound:
             self._settle(delivery, DeliveryState.SKIPPED, "the report was deleted")
-            return DeliveryState.SKIPPED
+            return "", DeliveryState.SKIPPED
         try:
             destination = self._destinations.get(delivery.destination_id, delivery.tenant_id)
         except NotFound:
-            return self._fail(report, delivery, "the destination was deleted", final=True)
+            return "", self._fail(report, delivery, "the destination was deleted", final=True)
+        kind = destination.type.value
         try:
             sender = self._senders[destination.type]
             sender.send(destination, self._secrets.secrets_of(destination), self._parcel(report))
         except UrlNotAllowed as exc:  # at connect time: never retried into the inside
-            return self._fail(report, delivery, exc.message, final=True)
+            return kind, self._fail(report, delivery, exc.message, final=True)
         except ReportdError as exc:
-            return self._fail(report, delivery, exc.message, final=False)
+            return kind, self._fail(report, delivery, exc.message, final=False)
         except Exception as exc:  # a sender's library raised something unforeseen
             log.exception("delivery raised", extra={"action": "delivery_error"})
-            return self._fail(report, delivery, f"{type(exc).__name__}: {exc}", final=False)
+            why = f"{exc.__class__.__name__}: {exc}"
+            return kind, self._fail(report, delivery, why, final=False)
         done = replace(delivery, state=DeliveryState.DELIVERED, attempts=delivery.attempts + 1)
         self._settle(delivery, DeliveryState.DELIVERED, None, event=self._event(report, done))
-        return DeliveryState.DELIVERED
+        return kind, DeliveryState.DELIVERED
 
     def _parcel(self, report: Report) -> Parcel:
         return Parcel(report=report, files=self._downloads.files_of(report), link=self._link)

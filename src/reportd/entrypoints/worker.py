@@ -95,6 +95,8 @@ class Worker:
         hooks.start()
         self._threads.append(hooks)
         deliveries = self.core.new_delivery_dispatcher(self.worker_id, self.render)
+        if self.metrics is not None:
+            deliveries.on_attempt = self.metrics.delivery_attempted
         sending = threading.Thread(
             target=deliveries.loop, args=(self._stopping,), name="reportd-deliveries", daemon=True
         )

@@ -80,6 +80,14 @@ class Metrics:
         )
         for final in ("true", "false"):  # exported as 0 before the first failure
             self.webhook_failures.labels(final)
+        self.delivery_attempts = Counter(
+            "reportd_delivery_attempts",
+            "Attempts to deliver reports to destinations, by destination type and by the "
+            "state each left its delivery in (delivered, pending: a retry follows, failed, "
+            "skipped).",
+            ["type", "state"],
+            registry=self.registry,
+        )
 
     def watch_queue(self, reports: WorkQueue) -> None:
         """Queue depth and reports by state, read from the database on each scrape."""
@@ -95,6 +103,9 @@ class Metrics:
 
     def webhook_failed(self, final: bool) -> None:
         self.webhook_failures.labels("true" if final else "false").inc()
+
+    def delivery_attempted(self, type: str, state: str) -> None:
+        self.delivery_attempts.labels(type, state).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

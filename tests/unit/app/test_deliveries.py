@@ -172,3 +172,16 @@ def test_a_schedules_deleted_destination_fails_the_delivery_not_the_run(world: W
     assert states == {kept: DeliveryState.DELIVERED, gone: DeliveryState.FAILED}
     changed = world.app.schedules.update(caller, schedule.id, ScheduleChanges(destinations=[kept]))
     assert changed.destinations == (kept,)
+
+
+def test_each_attempt_is_counted_by_type_and_the_state_it_left(world: World) -> None:
+    caller = world.principal()
+    report = world.create(caller, destinations=(_email(world, caller),))
+    world.run_next()
+    counted: list[tuple[str, str]] = []
+    dispatcher = world.app.new_delivery_dispatcher("w1", render)
+    dispatcher.on_attempt = lambda kind, state: counted.append((kind, state))
+    world.sender.failure = DeliveryFailed("down")
+    dispatcher.run_once()
+    assert counted == [("email", "pending")]
+    assert world.store.reports.get(report.id).deliveries[0].attempts == 1
