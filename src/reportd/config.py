@@ -8,6 +8,7 @@ generated once, all under ``data_dir``.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import secrets
 import tomllib
@@ -152,6 +153,21 @@ class DeliverySettings(BaseModel):
     # Fernet keys sealing destination secrets; the first seals, all open (rotation). Empty:
     # one derived from [server] secret.
     secret_keys: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_secret_keys(self) -> DeliverySettings:
+        for number, key in enumerate(self.secret_keys, 1):
+            try:
+                raw = base64.urlsafe_b64decode(key.encode())
+            except ValueError:
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError(
+                    f"[delivery] secret_keys: key {number} is not a Fernet key (urlsafe base64 "
+                    "of 32 bytes; make one with python -c 'from cryptography.fernet import "
+                    "Fernet; print(Fernet.generate_key().decode())')"
+                )
+        return self
 
 
 class DialectSettings(BaseModel):

@@ -58,7 +58,8 @@ class SmtpSender:
         attach = sum(f.artifact.size for f in parcel.files) <= self.server.max_attachment_bytes
         links = {} if attach else {f.artifact.filename: parcel.link(f) for f in parcel.files}
         message = EmailMessage()
-        message["Subject"] = destination.config.get("subject") or f"Report: {report.name}"
+        subject = destination.config.get("subject") or f"Report: {report.name}"
+        message["Subject"] = " ".join(str(subject).split())  # no CR/LF into the header
         message["From"] = self.server.sender
         message["To"] = ", ".join(destination.config["to"])
         message["Date"] = formatdate(localtime=False)
