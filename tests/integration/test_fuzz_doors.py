@@ -47,8 +47,8 @@ from tests.server_fixtures import ORDERS_TEMPLATE, TENANT, RunningServer, start_
 
 pytestmark = pytest.mark.timeout(300)
 DIALECTS = ("digicert", "getbill", "pingone", "spaceone", "spectra")
-SCHEMA_EXAMPLES = {"sqlite": 8, "postgresql": 4}  # per dialect operation
-HOSTILE_EXAMPLES = {"sqlite": 8, "postgresql": 4}  # per route
+SCHEMA_EXAMPLES = {"sqlite": 6, "postgresql": 3}  # per dialect operation
+HOSTILE_EXAMPLES = {"sqlite": 6, "postgresql": 3}  # per route
 CONFIG = """\
 templates_dir = "fuzz-templates"
 
