@@ -282,3 +282,45 @@ def test_secrets_are_never_shown_and_destinations_stay_in_their_tenant(
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "url_not_allowed"
     assert api.delete(f"/v1/destinations/{made['id']}").status_code == 204
     assert api.get(f"/v1/destinations/{made['id']}").status_code == 404
+
+
+def test_the_s3_sender_ignores_proxies_from_the_environment(
+    tenant_s3: TenantS3, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A proxy would connect on reportd's behalf, past the outbound policy: never used."""
+    from reportd.adapters.delivery.hosts import PolicyHostGuard
+    from reportd.adapters.delivery.s3 import S3Sender
+    from reportd.adapters.outbound import AddressGuard
+    from reportd.adapters.storage.local import LocalStorage
+    from reportd.app.deliveries import Parcel
+    from reportd.app.downloads import Download
+    from reportd.domain.destinations import Destination, DestinationType
+    from reportd.domain.formats import Format, Packaging
+    from reportd.domain.models import Artifact, Report
+    from reportd.domain.states import ReportState
+
+    checker = tenant_s3.client()  # made before the proxies are set: it reads them once
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nobody listens there
+    monkeypatch.setenv("NO_PROXY", "")
+    storage = LocalStorage("local", tmp_path)
+    (tmp_path / "f.csv").write_bytes(b"a,b\n1,2\n")
+    report = Report(
+        id=uuid.uuid4().hex, tenant_id="t", template_id="orders", name="n",
+        state=ReportState.FINISHED, formats=(Format.CSV,), fields=("a",),
+    )  # fmt: skip
+    artifact = Artifact(
+        report_id=report.id, format=Format.CSV, packaging=Packaging.NONE, filename="f.csv",
+        mime_type="text/csv", size=8, sha256="0" * 64, storage_key="f.csv",
+    )  # fmt: skip
+    download = Download(report=report, artifact=artifact, storage=storage)
+    destination = Destination(
+        id="d", tenant_id="t", type=DestinationType.S3, name="n",
+        config={"endpoint_url": tenant_s3.endpoint_url, "bucket": tenant_s3.bucket,
+                "prefix": "proxy", "access_key_id": tenant_s3.access_key},
+    )  # fmt: skip
+    sender = S3Sender(PolicyHostGuard(AddressGuard(["127.0.0.1"])), timeout=10)
+    parcel = Parcel(report=report, files=(download,), link=lambda d: "")
+    sender.send(destination, {"secret_access_key": tenant_s3.secret_key}, parcel)
+    got = checker.get_object(Bucket=tenant_s3.bucket, Key=f"proxy/{report.id}/f.csv")
+    assert got["Body"].read() == b"a,b\n1,2\n"

@@ -2,7 +2,8 @@
 
 The upload is ``reportd.adapters.storage.s3.S3Storage``'s (boto3's managed transfer: a
 multipart upload is made visible only once complete), over a client of the tenant's own
-credentials, never the AWS credential chain of the operator's machine. Each file goes to
+credentials, never the AWS credential chain of the operator's machine, and never through a
+proxy from the environment (it would connect past the outbound policy). Each file goes to
 ``<prefix>/<report id>/<file name>``: a retry overwrites the same object, so a delivery that
 was tried twice leaves one copy. The endpoint's host is checked by the outbound policy just
 before the upload.
@@ -52,6 +53,7 @@ class S3Sender:
             connect_timeout=min(self.timeout, 10.0),
             read_timeout=self.timeout,
             max_attempts=1,  # the delivery's own retries, with backoff, are the retries
+            proxies={},  # an environment proxy would connect past the outbound policy
         )
         prefix = str(config.get("prefix") or "")
         for download in parcel.files:

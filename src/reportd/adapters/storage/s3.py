@@ -66,6 +66,7 @@ class S3Storage(ArtifactStorage):
         connect_timeout: float = 5.0,
         read_timeout: float = 60.0,
         max_attempts: int = 3,
+        proxies: dict[str, str] | None = None,
     ) -> None:
         self._boto3 = _import_boto3()  # fail at start-up, not on the first report
         if not bucket:
@@ -82,6 +83,8 @@ class S3Storage(ArtifactStorage):
             "read_timeout": read_timeout,
             "retries": {"max_attempts": max_attempts, "mode": "standard"},
         }
+        if proxies is not None:  # {}: none, not even HTTP(S)_PROXY from the environment
+            self._client_config["proxies"] = proxies
         self._transfer = {
             "multipart_threshold": multipart_threshold,
             "multipart_chunksize": multipart_chunksize,
