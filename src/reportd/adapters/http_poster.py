@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import httpx
 
-from reportd.adapters.outbound import AddressGuard, GuardedTransport
+from reportd.adapters.guarded_http import GuardedTransport
+from reportd.adapters.outbound import AddressGuard
 
 __all__ = ["HttpxPoster"]
 

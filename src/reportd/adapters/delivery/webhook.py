@@ -18,7 +18,8 @@ from collections.abc import Mapping
 
 import httpx
 
-from reportd.adapters.outbound import AddressGuard, GuardedTransport
+from reportd.adapters.guarded_http import GuardedTransport
+from reportd.adapters.outbound import AddressGuard
 from reportd.app.deliveries import Parcel
 from reportd.domain.destinations import Destination
 from reportd.domain.errors import DeliveryFailed
