@@ -473,7 +473,7 @@ class Delivery:
     policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     link_ttl: int = 7 * 86_400
     link_base: str | None = None  # links in mails: the server's own URL unless public_url
-    lease_seconds: float = 600.0
+    lease_seconds: float = 120.0
 
 
 def _delivery(settings: Settings, outbound: AddressGuard) -> Delivery:

@@ -145,8 +145,9 @@ class DeliverySettings(BaseModel):
     max_attempts: int = Field(default=8, ge=1, le=100)
     timeout: float = Field(default=60.0, gt=0, le=3600)  # one connection's timeout
     poll_interval: float = Field(default=1.0, gt=0)
-    # A delivery is leased this long; a worker that dies holding one lets it go this late.
-    lease_seconds: float = Field(default=600.0, gt=0)
+    # A delivery's lease, renewed every third of it while a file is sent: a worker that dies
+    # holding one lets it go this late.
+    lease_seconds: float = Field(default=120.0, gt=0)
     link_ttl: int = Field(default=7 * 86_400, ge=60, le=7 * 86_400)  # links in e-mails
     # A webhook destination signs each file whole, in memory: larger files are refused.
     webhook_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1)

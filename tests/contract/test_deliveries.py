@@ -160,3 +160,14 @@ def test_an_outcome_event_becomes_webhook_deliveries_with_it(store: ports.Store)
         ("report.delivered", '{"id": "x"}', "pending")
     ]
     assert store.webhooks.claim("w1", 30) is not None  # the webhook queue sends it
+
+
+def test_a_renewed_lease_holds_and_only_its_owner_renews(store: ports.Store) -> None:
+    target = destination(store)
+    report = finished(store, new_report(destinations=(target.id,)))
+    assert store.delivery_queue.claim("w1", -1.0) is not None  # expired at once...
+    assert store.delivery_queue.renew(report.id, target.id, "w1", 30)  # ...unless renewed
+    assert store.delivery_queue.claim("w2", 30) is None
+    assert not store.delivery_queue.renew(report.id, target.id, "w2", 30)
+    assert store.delivery_queue.settle(report.id, target.id, "w1", state=DeliveryState.DELIVERED)
+    assert not store.delivery_queue.renew(report.id, target.id, "w1", 30)  # settled: let go

@@ -3,9 +3,10 @@
 It runs in every worker process beside the webhook dispatcher and has the same shape: the
 delivery queue port (``reportd.adapters.db.deliveries``) leases each delivery to one worker, an
 attempt is recorded only under the lease, a failure is retried after the webhook policy's
-kind of delays (``DeliveryPolicy``, from ``[delivery]``), and a worker that dies mid-delivery
-loses its lease, so another worker tries again. A delivery never holds a report back: the
-report is FINISHED before its deliveries are even claimable.
+kind of delays (``DeliveryPolicy``, from ``[delivery]``), the lease is renewed while a file
+is being sent, and a worker that dies mid-delivery loses it, so another worker tries again.
+A delivery never holds a report back: the report is FINISHED before its deliveries are even
+claimable.
 
 How bytes reach a destination is a ``Sender``'s job (``reportd.adapters.delivery``: SMTP, S3,
 SFTP, HTTP); this module decides what to send, when, and what happens after. The outcome of
@@ -15,10 +16,11 @@ the same transaction as the outcome itself.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -88,7 +90,7 @@ class DeliveryDispatcher:
         owner: str,
         link_ttl: int = 7 * 86_400,
         link_base: str | None = None,
-        lease_seconds: float = 600.0,
+        lease_seconds: float = 120.0,
         batch: int = 20,
     ) -> None:
         self._queue = queue
@@ -154,7 +156,9 @@ class DeliveryDispatcher:
         kind = destination.type.value
         try:
             sender = self._senders[destination.type]
-            sender.send(destination, self._secrets.secrets_of(destination), self._parcel(report))
+            secrets = self._secrets.secrets_of(destination)
+            with self._renewing(delivery):
+                sender.send(destination, secrets, self._parcel(report))
         except UrlNotAllowed as exc:  # at connect time: never retried into the inside
             return kind, self._fail(report, delivery, exc.message, final=True)
         except ReportdError as exc:
@@ -166,6 +170,32 @@ class DeliveryDispatcher:
         done = replace(delivery, state=DeliveryState.DELIVERED, attempts=delivery.attempts + 1)
         self._settle(delivery, DeliveryState.DELIVERED, None, event=self._event(report, done))
         return kind, DeliveryState.DELIVERED
+
+    @contextlib.contextmanager
+    def _renewing(self, delivery: ReportDelivery) -> Iterator[None]:
+        """Renew the lease every third of it while the send runs, so a long upload keeps its
+        delivery and only a dead worker's lease runs out."""
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(self.lease_seconds / 3):
+                try:
+                    held = self._queue.renew(
+                        delivery.report_id, delivery.destination_id, self.owner, self.lease_seconds
+                    )
+                except Exception:  # the database is away for a moment: try again next time
+                    log.warning("delivery lease renewal failed", exc_info=True)
+                    continue
+                if not held:
+                    return
+
+        renewer = threading.Thread(target=renew, name="reportd-delivery-lease", daemon=True)
+        renewer.start()
+        try:
+            yield
+        finally:
+            done.set()
+            renewer.join()
 
     def _parcel(self, report: Report) -> Parcel:
         return Parcel(report=report, files=self._downloads.files_of(report), link=self._link)

@@ -370,6 +370,10 @@ class DeliveryQueue(Protocol):
         """The most overdue pending delivery of a report in a final state, nobody holding it
         (or its holder's lease ran out: a dead worker's delivery is tried again)."""
 
+    def renew(self, report_id: str, destination_id: str, owner: str, lease_seconds: float) -> bool:
+        """Extend ``owner``'s lease to ``lease_seconds`` from now while it still holds it (a
+        long send keeps its delivery); False when the lease was lost."""
+
     def settle(
         self,
         report_id: str,

@@ -103,6 +103,19 @@ class MemoryDeliveryQueue:
         lease = self._state.delivery_leases.get((delivery.report_id, delivery.destination_id))
         return lease is None or lease[1] < now
 
+    def renew(self, report_id: str, destination_id: str, owner: str, lease_seconds: float) -> bool:
+        key = (report_id, destination_id)
+        with self._state.lock:
+            row = self._state.reports.get(report_id)
+            lease = self._state.delivery_leases.get(key)
+            if row is None or lease is None or lease[0] != owner:
+                return False
+            if _find(row, destination_id).state is not DeliveryState.PENDING:
+                return False
+            expires = self._state.now() + timedelta(seconds=lease_seconds)
+            self._state.delivery_leases[key] = (owner, expires)
+            return True
+
     def settle(
         self,
         report_id: str,

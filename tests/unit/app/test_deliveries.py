@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 
 from reportd.app.schedules import ScheduleChanges
@@ -185,3 +186,30 @@ def test_each_attempt_is_counted_by_type_and_the_state_it_left(world: World) -> 
     dispatcher.run_once()
     assert counted == [("email", "pending")]
     assert world.store.reports.get(report.id).deliveries[0].attempts == 1
+
+
+def test_a_long_send_keeps_its_lease(world: World) -> None:
+    caller = world.principal()
+    report = world.create(caller, destinations=(_email(world, caller),))
+    world.run_next()
+    dispatcher = world.app.new_delivery_dispatcher("w1", render)
+    dispatcher.lease_seconds = 1.0  # renewed every third of a second while the send runs
+    other = world.app.new_delivery_dispatcher("w2", render)
+    leases = world.store.state.delivery_leases  # type: ignore[attr-defined]
+    taken: list[int] = []
+    slow = world.sender.send
+
+    def send_slowly(*args: object) -> None:
+        seen = {expiry for _, expiry in leases.values()}
+        deadline = time.monotonic() + 20
+        while len(seen) < 4 and time.monotonic() < deadline:  # three renewals, so far past
+            seen |= {expiry for _, expiry in leases.values()}  # the first lease's end
+            time.sleep(0.02)
+        assert len(seen) >= 4, "the lease was not renewed"
+        taken.append(other.run_once())  # the other worker finds nothing to take
+        slow(*args)  # type: ignore[arg-type]
+
+    world.sender.send = send_slowly  # type: ignore[method-assign]
+    assert dispatcher.run_once() == 1
+    assert taken == [0]
+    assert world.store.reports.get(report.id).deliveries[0].state is DeliveryState.DELIVERED

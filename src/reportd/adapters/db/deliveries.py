@@ -130,6 +130,20 @@ class DeliveryQueueStore:
             row = conn.execute(select(report_deliveries).where(held)).mappings().one()
         return ClaimedReportDelivery(delivery=delivery_of(row), report_state=report_state)
 
+    def renew(self, report_id: str, destination_id: str, owner: str, lease_seconds: float) -> bool:
+        d = report_deliveries.c
+        held = and_(
+            _key(report_id, destination_id),
+            d.lease_owner == owner,
+            d.state == DeliveryState.PENDING.value,
+        )
+        expires = _now() + timedelta(seconds=lease_seconds)
+        with write_transaction(self.engine) as conn:
+            result = conn.execute(
+                update(report_deliveries).where(held).values(lease_expires_at=expires)
+            )
+        return result.rowcount == 1
+
     def settle(
         self,
         report_id: str,
