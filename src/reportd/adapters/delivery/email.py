@@ -88,10 +88,14 @@ class SmtpSender:
             )
         else:
             smtp = smtplib.SMTP(server.host, server.port, timeout=server.timeout)
-            if server.starttls:
+        try:
+            if server.starttls and not server.ssl:
                 smtp.starttls(context=context)
-        if server.username:
-            smtp.login(server.username, server.password or "")
+            if server.username:
+                smtp.login(server.username, server.password or "")
+        except BaseException:
+            smtp.close()  # refused TLS or login: the connection goes with the error
+            raise
         return smtp
 
 

@@ -6,7 +6,11 @@ import { api, can, enc, query } from './api.js';
 import { field, h, replace, timeEl, uid } from './dom.js';
 import { confirmButton, emptyState, pageHead } from './ui.js';
 
-const EVENTS = ['report.finished', 'report.failed', 'report.canceled', 'report.expired'];
+const EVENTS = [
+  'report.finished', 'report.failed', 'report.canceled', 'report.expired',
+  'report.delivered', 'report.delivery_failed', // a delivery's outcome (docs/delivery.md)
+];
+const CHECKED = new Set(['report.finished', 'report.failed', 'report.canceled']);
 const SIGNATURES = [
   ['both', 'Both: Reportd-Signature and Standard Webhooks'],
   ['standard', 'Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)'],
@@ -54,7 +58,7 @@ export async function renderNewWebhook(ctx) {
   const { main, notify } = ctx;
   const urlId = uid('url');
   const url = h('input', { id: urlId, type: 'url', required: true, placeholder: 'https://example.com/hooks/reportd', class: 'mono' });
-  const boxes = EVENTS.map((event) => h('input', { type: 'checkbox', value: event, checked: event !== 'report.expired', name: 'events' }));
+  const boxes = EVENTS.map((event) => h('input', { type: 'checkbox', value: event, checked: CHECKED.has(event), name: 'events' }));
   const signature = signatureSelect('both');
   const secretArea = h('div', { class: 'card', hidden: true });
   const form = h('form', {
