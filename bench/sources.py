@@ -462,6 +462,19 @@ def bench_worker(work: Path, engines: list[str], rows: int) -> None:
     data.unlink()
 
 
+def compile_reportd() -> None:
+    """Byte-compile reportd's own modules once, as an installed wheel has them.
+
+    An editable install under ``PYTHONDONTWRITEBYTECODE=1`` (this machine's shells set it)
+    compiles every reportd module again on each start, ~0.1-0.15 s of CPU per export that a
+    real install and the bare loop (its packages come compiled) never pay.
+    """
+    import reportd
+
+    package = str(Path(reportd.__file__).parent)
+    subprocess.run([PY, "-m", "compileall", "-q", package], check=True, stdout=subprocess.DEVNULL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5_000_000)
@@ -474,6 +487,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="reportd-bench-sources-"))
     print(f"# {conditions()}", flush=True)
+    compile_reportd()
     try:
         if args.memory:
             bench_memory(work, args.engines)

@@ -55,6 +55,7 @@ from reportd.domain.destinations import DestinationType
 from reportd.domain.errors import AlreadyExists, TenantNotFound, ValidationError
 from reportd.domain.models import Feature, Report
 from reportd.domain.webhook_signatures import DEFAULT_SCHEME
+from reportd.generation.arrow_memory import use_lean_memory_pool
 from reportd.generation.generator import PipelineGenerator
 
 if TYPE_CHECKING:
@@ -221,6 +222,7 @@ def _catalog(settings: Settings, scratch: Scratch) -> Catalog:
 
 
 def _generator(settings: Settings) -> PipelineGenerator:
+    use_lean_memory_pool()  # the process generates reports: see generation.arrow_memory
     worker = settings.worker
     return PipelineGenerator(batch_size=worker.batch_size, compresslevel=worker.zip_compresslevel)
 
