@@ -646,10 +646,10 @@ def test_keyboard_reaches_the_navigation_and_focus_is_visible(
     page.keyboard.press("Shift+Tab")  # back to the last control of the header
     assert focused() == "Sign out"
     backwards = []
-    for _ in range(4):  # the navigation, read backwards from its last link
+    for _ in range(5):  # the navigation, read backwards from its last link
         page.keyboard.press("Shift+Tab")
         backwards.append(focused())
-    assert backwards == ["API keys", "Webhooks", "Templates", "Schedules"]
+    assert backwards == ["API keys", "Destinations", "Webhooks", "Templates", "Schedules"]
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Schedules", level=1).wait_for()
 
@@ -859,3 +859,34 @@ def test_report_page_shows_each_delivery_and_follows_it_after_finished(
     finally:
         hook_server.shutdown()
         hook_server.server_close()
+
+
+def test_destinations_page_creates_one_shows_its_secret_once_and_deletes_it(
+    console: Console, console_server: RunningServer, api: httpx.Client
+) -> None:
+    page = console.page
+    console.sign_in(console_server.admin_key, "#/destinations")
+    page.get_by_role("heading", name="Destinations", level=1).wait_for()
+    page.get_by_role("link", name="New destination").first.click()
+    page.get_by_label("Type").select_option("webhook")
+    page.get_by_label("Name", exact=True).fill("Drop box")
+    url = f"{console_server.url}/healthz"
+    page.get_by_label("Settings and secrets (JSON)").fill(f'{{"url": "{url}"}}')
+    page.get_by_role("button", name="Create destination").click()
+    secret = page.locator("[data-secret=secret]")
+    secret.wait_for()
+    shown = secret.inner_text()
+    made_id = page.locator("[data-destination=id]").inner_text()
+    listed = api.get("/v1/destinations").json()["results"]
+    made = next(d for d in listed if d["id"] == made_id)
+    assert made["name"] == "Drop box" and made["url"] == url
+    assert made["secrets_set"] == ["secret"] and shown not in str(listed)  # shown once
+    console.go("#/destinations")
+    row = page.locator(f"tr[data-destination-id='{made_id}']")
+    row.wait_for()
+    assert "webhook" in row.inner_text() and shown not in row.inner_text()
+    console.shoot("destinations")
+    page.get_by_role("button", name="Delete the destination Drop box").click()
+    page.get_by_role("button", name="Confirm: Delete the destination Drop box").click()
+    page.get_by_text("Destination deleted.").wait_for()
+    assert api.get(f"/v1/destinations/{made_id}").status_code == 404

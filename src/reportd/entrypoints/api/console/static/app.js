@@ -10,6 +10,7 @@ import { renderNewReport } from './page-new.js';
 import { renderSchedules, renderSchedule, renderNewSchedule } from './page-schedules.js';
 import { renderTemplates, renderTemplate } from './page-templates.js';
 import { renderWebhooks, renderNewWebhook, renderWebhook } from './page-webhooks.js';
+import { renderDestinations, renderNewDestination } from './page-destinations.js';
 import { renderKeys } from './page-keys.js';
 
 const main = document.getElementById('main');
@@ -29,6 +30,8 @@ const ROUTES = [
   { path: /^\/webhooks\/?$/, page: renderWebhooks, nav: 'webhooks', scope: 'reports:read' },
   { path: /^\/webhooks\/new$/, page: renderNewWebhook, nav: 'webhooks', scope: 'reports:write' },
   { path: /^\/webhooks\/([^/]+)$/, page: renderWebhook, nav: 'webhooks', scope: 'reports:read' },
+  { path: /^\/destinations\/?$/, page: renderDestinations, nav: 'destinations', scope: 'reports:read' },
+  { path: /^\/destinations\/new$/, page: renderNewDestination, nav: 'destinations', scope: 'reports:write' },
   { path: /^\/keys\/?$/, page: renderKeys, nav: 'keys', scope: 'admin' },
 ];
 
