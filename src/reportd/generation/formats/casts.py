@@ -207,6 +207,14 @@ def _to_timestamp(column: pa.Array, target: pa.DataType, name: str) -> pa.Array:
 
 def _parse_timestamps(column: pa.Array, tz: str | None) -> pa.Array:
     """ISO 8601 text, with or without an offset, as microseconds (see the module docstring)."""
+    try:
+        naive = pc.cast(column, pa.timestamp("us"))
+    except pa.ArrowInvalid:
+        pass  # an offset, spaces around, 7+ fractional digits or not a time: parsed below
+    else:
+        # The usual text (SQLite's): no offset anywhere, so each value is a wall time, as
+        # the full parse below would find, at a seventh of its cost (its regex passes).
+        return naive if tz is None else pc.assume_timezone(naive, timezone=tz)
     column = pc.utf8_trim_whitespace(column)
     if pc.any(pc.match_substring_regex(column, r"\.\d{7,}")).as_py():
         column = pc.replace_substring_regex(column, r"(\.\d{6})\d+", r"\1")
