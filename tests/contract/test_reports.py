@@ -35,6 +35,7 @@ def test_a_report_reads_back_as_inserted(store: ports.Store) -> None:
         scheduled_for=BASE,
         dedup_key="d" * 64,
         subject="0" * 32,
+        template_version=3,
     )
     stored = store.reports.insert(report)
     assert stored.created_at is not None and abs(stored.created_at - now()) < timedelta(minutes=5)

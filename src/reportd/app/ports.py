@@ -24,6 +24,7 @@ from reportd.domain.limits import Limit
 from reportd.domain.listing import ReportPage, ReportQuery, ReportSelection
 from reportd.domain.models import ApiKey, Artifact, Progress, Report, ReportError, Schedule, Tenant
 from reportd.domain.states import ReportState
+from reportd.domain.tenant_templates import SourceGrant, TenantTemplate
 from reportd.domain.webhooks import ClaimedDelivery, DeliveryPage, Webhook
 
 __all__ = [
@@ -36,8 +37,10 @@ __all__ = [
     "ReportRepository",
     "ReportSearchRepository",
     "ScheduleRepository",
+    "SourceGrantRepository",
     "Store",
     "SubjectRepository",
+    "TemplateRepository",
     "TenantRepository",
     "UserRepository",
     "WebhookRepository",
@@ -326,6 +329,45 @@ class RateCounterRepository(Protocol):
         """Drop windows that started before ``before``."""
 
 
+class TemplateRepository(Protocol):
+    """Tenants' templates, every version kept (a report names the version it ran)."""
+
+    def insert(self, template: TenantTemplate) -> TenantTemplate:
+        """A new template; ``AlreadyExists`` if the tenant has a live one with that id. Its
+        version is one past any version a deleted template of that id had (else 1);
+        ``created_at`` and ``updated_at`` are set to now."""
+
+    def get(self, tenant_id: str, template_id: str, version: int | None = None) -> TenantTemplate:
+        """The latest version of a live template, or exactly ``version`` (deleted or not);
+        ``TemplateNotFound`` if absent or another tenant's."""
+
+    def list(self, tenant_id: str) -> builtins.list[TenantTemplate]:
+        """The latest version of each of the tenant's live templates, by id."""
+
+    def update(self, template: TenantTemplate, expected_version: int) -> TenantTemplate:
+        """Store ``template`` as version ``expected_version + 1``, only if the latest version
+        is still ``expected_version`` (``VersionConflict`` otherwise); ``TemplateNotFound``
+        if there is no live template."""
+
+    def delete(self, tenant_id: str, template_id: str) -> None:
+        """No longer listed or found by id; its versions stay readable by number."""
+
+
+class SourceGrantRepository(Protocol):
+    """Which sources each tenant may write templates over (the operator's grants)."""
+
+    def grant(self, grant: SourceGrant) -> SourceGrant:
+        """Create or replace the grant of ``grant.source`` to ``grant.tenant_id``."""
+
+    def revoke(self, tenant_id: str, source: str) -> None:
+        """``NotFound`` unless that grant exists."""
+
+    def get(self, tenant_id: str, source: str) -> SourceGrant | None: ...
+
+    def list(self, tenant_id: str) -> builtins.list[SourceGrant]:
+        """The tenant's grants, by source name."""
+
+
 class ReportSearchRepository(Protocol):
     def search(self, selection: ReportSelection) -> ReportPage:
         """One tenant's reports matching the selection's filter, sorted, paged, counted."""
@@ -419,6 +461,9 @@ class Store(Protocol):
     def destinations(self) -> DestinationRepository: ...
     @property
     def delivery_queue(self) -> DeliveryQueue: ...
+    def templates(self) -> TemplateRepository: ...
+    @property
+    def grants(self) -> SourceGrantRepository: ...
 
     def migrate(self) -> None:
         """Bring the schema up to date (a no-op where there is none)."""

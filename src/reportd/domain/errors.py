@@ -7,6 +7,8 @@ The tree::
     │   ├── FilterSyntaxError (400 invalid_filter)
     │   ├── FormatInapplicable (400 format_inapplicable)
     │   ├── MissingMandatoryFields (400 missing_mandatory_fields)
+    │   ├── TemplateInvalid (400 template_invalid): a tenant template, with every position
+    │   ├── QueryNotAllowed (400 query_not_allowed): tenant SQL reportd cannot contain
     │   ├── InvalidUrl (400 invalid_url): not an http(s) URL reportd can send to
     │   ├── UrlNotAllowed (400 url_not_allowed): the outbound policy refuses its address
     │   ├── IdempotencyKeyReused (422 idempotency_key_reused)
@@ -17,6 +19,8 @@ The tree::
     ├── OAuthError (400/401 oauth_error): a refused token request, RFC 6749's ``error``
     ├── Forbidden (403 forbidden)
     │   ├── FeatureNotEnabled (403 feature_not_enabled)
+    │   ├── SourceNotGranted (403 source_not_granted)
+    │   ├── TemplateReadOnly (403 template_read_only): an operator's template file
     │   ├── LinkExpired (403 link_expired)
     │   └── InvalidSignature (403 invalid_signature)
     ├── NotFound (404 not_found)
@@ -28,7 +32,8 @@ The tree::
     ├── Conflict (409 conflict)
     │   ├── ReportNotReady (409 report_not_ready)
     │   ├── InvalidStateTransition (409 invalid_state)
-    │   └── AlreadyExists (409 already_exists)
+    │   ├── AlreadyExists (409 already_exists)
+    │   └── VersionConflict (409 version_conflict)
     ├── ReportExpired (410 report_expired)
     ├── RangeNotSatisfiable (416 range_not_satisfiable)
     ├── RateLimited (429 rate_limited)
@@ -148,6 +153,28 @@ class InvalidEncoding(ValidationError):
     code = "invalid_encoding"
 
 
+class TemplateInvalid(ValidationError):
+    """The template is not valid."""
+
+    code = "template_invalid"
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        first = errors[0] if errors else {"path": "", "message": "invalid"}
+        where = f"{first['path']}: " if first.get("path") else ""
+        super().__init__(f"{where}{first['message']}", details={"errors": errors})
+        self.errors = errors
+
+
+class QueryNotAllowed(ValidationError):
+    """The template query does something a tenant's query may not do."""
+
+    code = "query_not_allowed"
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message, details={"path": "query", "reason": reason})
+        self.reason = reason
+
+
 class AuthenticationFailed(ReportdError):
     """Missing or invalid API key."""
 
@@ -183,6 +210,18 @@ class FeatureNotEnabled(Forbidden):
     """This feature is not enabled for the tenant."""
 
     code = "feature_not_enabled"
+
+
+class SourceNotGranted(Forbidden):
+    """The operator has not granted this tenant that source."""
+
+    code = "source_not_granted"
+
+
+class TemplateReadOnly(Forbidden):
+    """The template is the operator's (a file): it cannot be changed through the API."""
+
+    code = "template_read_only"
 
 
 class LinkExpired(Forbidden):
@@ -312,6 +351,12 @@ class AlreadyExists(Conflict):
     """An object with that id already exists."""
 
     code = "already_exists"
+
+
+class VersionConflict(Conflict):
+    """The template changed since the version the edit was based on."""
+
+    code = "version_conflict"
 
 
 class ReportExpired(ReportdError):

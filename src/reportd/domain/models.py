@@ -151,6 +151,7 @@ class Template(Evolvable):
     dedup_window: int | None = None
     zip_encryption: ZipEncryption = ZipEncryption.AES256  # of its password-protected zips
     tenant_id: str | None = None  # None: a global template from the templates directory
+    version: int | None = None  # a tenant template's version; None for the operator's files
 
     @property
     def file_stem(self) -> str:
@@ -263,6 +264,7 @@ class Report(Evolvable):
     zip_encryption: ZipEncryption = ZipEncryption.AES256
     destinations: tuple[str, ...] = ()  # where it goes once FINISHED (reportd.app.deliveries)
     deliveries: tuple[ReportDelivery, ...] = ()  # read with the report, one per destination
+    template_version: int | None = None  # the tenant template's version it ran; None: operator's
 
     def artifacts_for(self, fmt: Format) -> tuple[Artifact, ...]:
         return tuple(a for a in self.artifacts if a.format == fmt)

@@ -19,6 +19,7 @@ from reportd.testing.keys import MemoryIdempotency, MemoryRateCounters
 from reportd.testing.queue import MemoryQueue
 from reportd.testing.reports import MemoryReports, MemorySearch, MemorySubjects
 from reportd.testing.schedules import MemorySchedules
+from reportd.testing.tenant_templates import MemoryGrants, MemoryTemplates
 from reportd.testing.tenants import MemoryTenants
 from reportd.testing.webhooks import MemoryWebhooks
 
@@ -47,6 +48,8 @@ class InMemoryStore:
         self.users = MemoryUsers(self.state)
         self.destinations = MemoryDestinations(self.state)
         self.delivery_queue = MemoryDeliveryQueue(self.state)
+        self.templates = MemoryTemplates(self.state)
+        self.grants = MemoryGrants(self.state)
         self.async_reads = MemoryAsyncReads(self.state)  # the ``AsyncReads`` port, same data
         self.available = True
 

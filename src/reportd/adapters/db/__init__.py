@@ -20,6 +20,7 @@ from reportd.adapters.db.report_search import ReportSearchStore
 from reportd.adapters.db.reports import ReportStore
 from reportd.adapters.db.schedules import ScheduleStore
 from reportd.adapters.db.subjects import SubjectIndex
+from reportd.adapters.db.tenant_templates import SourceGrantStore, TenantTemplateStore
 from reportd.adapters.db.tenants import TenantStore
 from reportd.adapters.db.webhooks import WebhookStore
 from reportd.domain.errors import Unavailable
@@ -44,6 +45,8 @@ class Store:
     users: UserTable
     destinations: DestinationStore
     delivery_queue: DeliveryQueueStore
+    templates: TenantTemplateStore
+    grants: SourceGrantStore
 
     @classmethod
     def connect(cls, url: str, *, pool_size: int = 10) -> Store:
@@ -67,6 +70,8 @@ class Store:
             users=UserTable(engine),
             destinations=DestinationStore(engine),
             delivery_queue=DeliveryQueueStore(engine),
+            templates=TenantTemplateStore(engine),
+            grants=SourceGrantStore(engine),
         )
 
     def migrate(self) -> None:
@@ -99,9 +104,11 @@ __all__ = [
     "ReportSearchStore",
     "ReportStore",
     "ScheduleStore",
+    "SourceGrantStore",
     "Store",
     "SubjectIndex",
     "TenantStore",
+    "TenantTemplateStore",
     "UserTable",
     "WebhookStore",
 ]

@@ -142,6 +142,7 @@ def report_row(report: Report) -> dict[str, Any]:
         "data_key": report.data_key,
         "zip_encryption": report.zip_encryption.value,
         "destinations": list(report.destinations) or None,
+        "template_version": report.template_version,
     }
 
 
@@ -180,6 +181,7 @@ def report_of(row: Any) -> Report:
         scheduled_for=row["scheduled_for"],
         dedup_key=row["dedup_key"],
         subject=row["subject"],
+        template_version=row.get("template_version"),
         data_key=row["data_key"],
         destinations=tuple(row["destinations"] or ()),
     )

@@ -138,6 +138,7 @@ reports = Table(
     Column("subject", String(200)),  # the entity a per-subject report is about (a sample hash)
     Column("data_key", String(800)),  # storage key of the kept rows (template keep_data)
     Column("destinations", JSON),  # ids of the destinations it is delivered to (0008)
+    Column("template_version", Integer),  # the tenant template's version it ran (0009)
     Index("ix_reports_queue", "state", "created_at"),
     Index("ix_reports_tenant_created", "tenant_id", "created_at", "id"),
     Index("ix_reports_schedule", "schedule_id"),
@@ -146,6 +147,38 @@ reports = Table(
     Index("ix_reports_expiry", "state", "expires_at"),
     Index("ix_reports_notify", "notified_state", "state"),
     Index("ix_reports_subject", "tenant_id", "template_id", "subject"),
+)
+
+tenant_templates = Table(  # one row a tenant template: its latest version (0009)
+    "tenant_templates",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("id", String(100), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("deleted_at", UTCDateTime),
+)
+
+tenant_template_versions = Table(  # every version ever saved, kept for old reports (0009)
+    "tenant_template_versions",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("template_id", String(100), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("definition", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(200)),
+)
+
+source_grants = Table(  # which sources a tenant may write templates over (0009)
+    "source_grants",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("source", String(100), primary_key=True),
+    Column("tables", JSON, nullable=False),
+    Column("tenant_column", String(200)),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 artifacts = Table(
