@@ -67,6 +67,12 @@ if TYPE_CHECKING:
     from reportd.app.library import ReportLibrary
     from reportd.app.oauth import OAuthService, TokenPolicy
     from reportd.app.schedules import Schedules
+    from reportd.app.tenant_templates import (
+        DefinitionParser,
+        QueryGuard,
+        TemplateLimits,
+        TenantTemplates,
+    )
     from reportd.app.tenants import Tenants
     from reportd.app.users import UserService
 
@@ -112,6 +118,7 @@ class App:
     webhooks: WebhookService
     oauth: OAuthService
     users: UserService
+    templates: TenantTemplates
     readiness: Readiness
     idempotency: ports.IdempotencyRepository | None
     rate_limiter: RateLimiter | None
@@ -179,6 +186,8 @@ def _build(settings: Settings, store: Store, scratch: Scratch) -> App:
         ),
         database_url=store.engine.url.render_as_string(hide_password=False),
         delivery=_delivery(settings, outbound),
+        query_guard=_query_guard(settings, catalog),
+        template_limits=_template_limits(settings),
     )
 
 
@@ -309,6 +318,9 @@ def compose(
     database_url: str | None = None,
     poster: Callable[[float], Poster] | None = None,
     delivery: Delivery | None = None,
+    query_guard: QueryGuard | None = None,
+    template_limits: TemplateLimits | None = None,
+    parse_template: DefinitionParser | None = None,
 ) -> App:
     """The use-case graph over the given ports: a DAG, each use case gets only what it needs.
 
@@ -318,9 +330,12 @@ def compose(
     at creation and, through the default poster, at connect time.
     """
     from reportd.adapters.http_poster import HttpxPoster
+    from reportd.adapters.sql_guard import SqlGuard
+    from reportd.adapters.template_model import parse_definition
     from reportd.app.library import ReportLibrary
     from reportd.app.oauth import OAuthService
     from reportd.app.schedules import Schedules
+    from reportd.app.tenant_templates import TemplateLimits, TenantLibrary, TenantTemplates
     from reportd.app.tenants import Tenants
     from reportd.app.tokens import TokenSigner
     from reportd.app.users import UserService
@@ -333,6 +348,16 @@ def compose(
     new_poster = poster or default_poster
     events = Events()
     delivery = delivery or Delivery()
+    limits = template_limits or TemplateLimits()
+    parse_template = parse_template or parse_definition
+    library = TenantLibrary(
+        templates=store.templates,
+        grants=store.grants,
+        parse=parse_template,
+        guard=query_guard or SqlGuard({}),
+        limits=limits,
+    )
+    catalog.tenant_templates = library.runnable
     checker = RequestChecker(catalog, generator, guard, store.destinations)
     retention = Retention(store.reports, catalog)
     search = ReportSearch(store.search)
@@ -453,6 +478,15 @@ def compose(
         webhooks=webhooks,
         oauth=oauth,
         users=UserService(users=store.users, tenants=store.tenants, oauth=oauth),
+        templates=TenantTemplates(
+            library=library,
+            templates=store.templates,
+            grants=store.grants,
+            reports=store.reports,
+            catalog=catalog,
+            parse=parse_template,
+            limits=limits,
+        ),
         readiness=Readiness(checks, list(catalog.storages)),
         idempotency=store.idempotency,
         rate_limiter=rate_limiter,
@@ -499,6 +533,34 @@ def _delivery(settings: Settings, outbound: AddressGuard) -> Delivery:
         link_ttl=config.link_ttl,
         link_base=settings.http_base_url(),
         lease_seconds=config.lease_seconds,
+    )
+
+
+def _template_limits(settings: Settings) -> TemplateLimits:
+    from reportd.app.tenant_templates import TemplateLimits
+
+    config = settings.tenant_templates
+    return TemplateLimits(max_timeout=config.max_timeout, max_templates=config.max_templates)
+
+
+def _query_guard(settings: Settings, catalog: Catalog) -> QueryGuard:
+    """Tenants' queries in each source's dialect, with the operator's row cap and functions."""
+    from reportd.adapters.sql_guard import DEFAULT_FUNCTIONS, SqlGuard, dialect_of
+
+    config = settings.tenant_templates
+
+    def dialect(name: str) -> str | None:
+        source = catalog.sources.get(name)  # the live set: a reload may change a source
+        url = _SOURCE_URLS.get(source) if isinstance(source, Source) else None
+        try:
+            return None if url is None else dialect_of(url)
+        except ValidationError:
+            return None
+
+    return SqlGuard(
+        dialect,
+        allow_functions=DEFAULT_FUNCTIONS | {f.lower() for f in config.allow_functions},
+        max_rows=config.max_rows,
     )
 
 

@@ -213,6 +213,16 @@ class RateLimitSettings(BaseModel):
     key_reads: int | None = Field(default=None, ge=0)
 
 
+class TenantTemplateSettings(BaseModel):
+    """``[tenant_templates]``: the operator's limits on templates tenants define (issue 16)."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_timeout: int = Field(default=600, ge=1, le=86_400)  # seconds a tenant's report may run
+    max_rows: int = Field(default=1_000_000, ge=1)  # rows a tenant's query yields at most
+    max_templates: int = Field(default=100, ge=1, le=10_000)  # per tenant
+    allow_functions: list[str] = Field(default_factory=list)  # more functions tenants may call
+
+
 class GrpcSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -250,6 +260,7 @@ class Settings(BaseSettings):
     oauth: OAuthSettings = OAuthSettings()
     smtp: SmtpSettings = SmtpSettings()
     delivery: DeliverySettings = DeliverySettings()
+    tenant_templates: TenantTemplateSettings = TenantTemplateSettings()
     demo: bool | None = None  # None: load the demo when nothing else is configured
 
     @classmethod

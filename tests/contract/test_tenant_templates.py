@@ -12,7 +12,9 @@ from reportd.domain.tenant_templates import SourceGrant, TenantTemplate
 from tests.contract.records import in_threads
 
 
-def new_template(tenant: str = "t1", template_id: str = "sales", **definition: object) -> TenantTemplate:
+def new_template(
+    tenant: str = "t1", template_id: str = "sales", **definition: object
+) -> TenantTemplate:
     body = {"id": template_id, "name": "Sales", "source": "shop", "query": "SELECT 1 AS a"}
     body.update(definition)
     return TenantTemplate(

@@ -9,7 +9,7 @@ implement them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,7 +20,7 @@ from reportd.domain.filters import compile_filter, parse_order_by
 from reportd.domain.formats import FieldType
 from reportd.domain.models import Principal, Report, Scope, Template
 
-__all__ = ["BatchStream", "Catalog", "FileStorage", "Source"]
+__all__ = ["BatchStream", "Catalog", "FileStorage", "Source", "TenantResolver"]
 
 
 class BatchStream(Protocol):
@@ -52,7 +52,15 @@ class Source(Protocol):
         """Start ``sql`` and stream its rows; ``types``: the template's, to cast values to."""
         ...
 
+    def columns(self, sql: str, params: Mapping[str, object]) -> list[str]:
+        """The result's column names, without reading its rows (template validation)."""
+        ...
+
     def close(self) -> None: ...
+
+
+TenantResolver = Callable[[str, str, "int | None"], Template]
+"""(tenant_id, template_id, version) -> a tenant's runnable template (``TenantLibrary``)."""
 
 
 class FileStorage(Protocol):
@@ -87,12 +95,22 @@ class Catalog:
         self.sources = dict(sources)
         self.storages = dict(storages)
         self.default_storage = default_storage
+        self.tenant_templates: TenantResolver | None = None  # set by ``bootstrap.compose``
 
-    def template(self, template_id: str) -> Template:
-        try:
+    def template(
+        self, template_id: str, tenant_id: str | None = None, version: int | None = None
+    ) -> Template:
+        """An operator's template, else (given a tenant) that tenant's own: its latest
+        version, or exactly ``version`` (what a report ran). Another tenant's is not found."""
+        if version is None and template_id in self.templates:
             return self.templates[template_id]
-        except KeyError:
-            raise TemplateNotFound(f"template {template_id!r} not found") from None
+        if tenant_id is not None and self.tenant_templates is not None:
+            return self.tenant_templates(tenant_id, template_id, version)
+        raise TemplateNotFound(f"template {template_id!r} not found")
+
+    def of_report(self, report: Report) -> Template:
+        """The template a report was made from, at the version it recorded."""
+        return self.template(report.template_id, report.tenant_id, report.template_version)
 
     def source(self, name: str) -> Source:
         try:
@@ -124,7 +142,7 @@ class Catalog:
 
     def get_template(self, principal: Principal, template_id: str) -> Template:
         require(principal, Scope.TEMPLATES_READ)
-        return self.template(template_id)
+        return self.template(template_id, principal.tenant_id)
 
     def validate_query(
         self,

@@ -38,7 +38,7 @@ class Exports:
         placing them is the caller's business (``reportd export`` names them after
         ``--output``)."""
         report = self._checker.check(tenant_id, request)
-        template = self._catalog.template(report.template_id)
+        template = self._catalog.of_report(report)
         control = control or RunControl(deadline=time.time() + template.timeout)
         spec = RunSpec.of(report, template, report.formats)
         source = self._catalog.source(template.source)
@@ -48,7 +48,7 @@ class Exports:
         """The file names an export of ``request`` starts with (before it knows its parts),
         so that a run that would overwrite a file is refused before a row is read."""
         report = self._checker.check(tenant_id, request)
-        template = self._catalog.template(report.template_id)
+        template = self._catalog.of_report(report)
         split = template.max_rows_per_file is not None or template.max_bytes_per_file is not None
         today = datetime.now(UTC).date()
         names = []

@@ -153,7 +153,7 @@ class ReportLibrary:
 
     def report_type(self, principal: Principal, template_id: str) -> Template:
         self._allow(principal, Scope.REPORTS_READ)
-        return self._catalog.template(template_id)
+        return self._catalog.template(template_id, principal.tenant_id)
 
     def run(self, principal: Principal, schedule_id: str) -> Report:
         self._allow(principal, Scope.SCHEDULES_WRITE)

@@ -45,7 +45,7 @@ class Preview:
         self,
         *,
         validate: Callable[[str, ReportRequest], Report],
-        template: Callable[[str], Template],
+        template: Callable[[str, str], Template],
         source: Callable[[str], _Source],
         require: Callable[[Principal, Scope], None],
     ) -> None:
@@ -57,7 +57,7 @@ class Preview:
     def preview(self, principal: Principal, request: ReportRequest) -> PreviewResult:
         """The first rows of what ``request`` would make, checked exactly like a create."""
         self._require(principal, Scope.REPORTS_READ)
-        template = self._template(request.template_id)
+        template = self._template(request.template_id, principal.tenant_id)
         if not request.formats:  # a preview writes no file: any format the template has
             request = replace(request, formats=(template.formats[0].value,))
         report = self._validate(principal.tenant_id, request)

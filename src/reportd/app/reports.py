@@ -59,10 +59,10 @@ class Reports:
         """
         require(principal, Scope.REPORTS_WRITE)
         if default_format and not request.formats:
-            formats = self.default_formats(request.template_id)
+            formats = self.default_formats(request.template_id, principal.tenant_id)
             request = dataclasses.replace(request, formats=formats)
         report = self.validate(principal.tenant_id, request)
-        window = self._catalog.template(report.template_id).dedup_window
+        window = self._catalog.of_report(report).dedup_window
         if window and report.dedup_key:
             since = datetime.now(UTC) - timedelta(seconds=window)
             twin = self._reports.find_duplicate(report.tenant_id, report.dedup_key, since)
@@ -72,8 +72,8 @@ class Reports:
             report.evolve(created_by=principal.name, created_by_id=principal.key_id)
         )
 
-    def default_formats(self, template_id: str) -> tuple[str, ...]:
-        return self._checker.default_formats(self._catalog.template(template_id))
+    def default_formats(self, template_id: str, tenant_id: str | None = None) -> tuple[str, ...]:
+        return self._checker.default_formats(self._catalog.template(template_id, tenant_id))
 
     def validate(self, tenant_id: str, request: ReportRequest) -> Report:
         """A CREATED report for ``request``, or the first reason it cannot be made."""
@@ -133,7 +133,7 @@ class Reports:
         """Another format of a finished report, made from its kept rows, not from the source."""
         require(principal, Scope.REPORTS_WRITE)
         report = self._reports.get(report_id, principal.tenant_id)
-        template = self._catalog.template(report.template_id)
+        template = self._catalog.of_report(report)
         (fmt,) = self._checker.formats(template, [fmt_name])
         if fmt.is_bundle:
             raise FormatInapplicable("zip can only be asked for when the report is created")

@@ -51,7 +51,7 @@ class RequestChecker:
     def check(self, tenant_id: str, request: ReportRequest) -> Report:
         """A CREATED report for ``request``, or the first reason it cannot be made."""
         check_bounds(request)
-        template = self._catalog.template(request.template_id)
+        template = self._catalog.template(request.template_id, tenant_id)
         formats = self.formats(template, request.formats)
         fields = _fields(template, request.fields)
         options = resolve_options(template, request.options)
@@ -68,6 +68,7 @@ class RequestChecker:
             id=str(uuid.uuid4()),
             tenant_id=tenant_id,
             template_id=template.id,
+            template_version=template.version,
             name=request.name or template.name,
             state=ReportState.CREATED,
             formats=formats,
@@ -194,6 +195,7 @@ def dedup_key(report: Report) -> str:
     """What makes two requests the same report, hashed (the password is not part of it)."""
     material = {
         "template_id": report.template_id,
+        **({"template_version": report.template_version} if report.template_version else {}),
         "options": report.options,
         "fields": report.fields,
         "filter": report.filter,

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from reportd.app.catalog import Catalog
-from reportd.domain.errors import StorageUnavailable, TemplateNotFound
+from reportd.domain.errors import ReportdError, StorageUnavailable
 from reportd.domain.models import Report, Template
 
 if TYPE_CHECKING:
@@ -46,10 +46,11 @@ class Retention:
 
     def expiry_of(self, report: Report, now: datetime | None = None) -> datetime:
         """A report whose template a reload removed keeps the retention of one that lost
-        its worker (it has no files either), so it can still be ended and listed."""
+        its worker (it has no files either), so it can still be ended and listed; so does
+        a tenant's whose template can no longer be used (its source grant revoked)."""
         try:
-            template = self._catalog.template(report.template_id)
-        except TemplateNotFound:
+            template = self._catalog.of_report(report)
+        except ReportdError:  # TemplateNotFound, SourceNotGranted, ...
             return (now or datetime.now(UTC)) + timedelta(seconds=FAILED_RETENTION)
         return expiry_of(report, template, now)
 

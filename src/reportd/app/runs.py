@@ -27,7 +27,6 @@ from reportd.domain.errors import (
     ReportdError,
     ReportTimedOut,
     StorageUnavailable,
-    TemplateNotFound,
 )
 from reportd.domain.models import Artifact, Report, ReportError
 from reportd.domain.states import ReportState
@@ -97,8 +96,8 @@ class Runs:
         """When the run is stopped; None when its template is gone (the run then fails the
         report with ``template_not_found`` instead of the slot dying on it)."""
         try:
-            template = self._catalog.template(report.template_id)
-        except TemplateNotFound:
+            template = self._catalog.of_report(report)
+        except ReportdError:  # gone, or a tenant's no longer granted: the run says which
             return None
         started = report.started_at or datetime.now(UTC)
         return started.timestamp() + template.timeout
@@ -156,7 +155,7 @@ class Runs:
         return ReportState.CREATED
 
     def _generate(self, report: Report, workdir: Path, control: RunControl) -> RunResult:
-        template = self._catalog.template(report.template_id)
+        template = self._catalog.of_report(report)
         missing = tuple(f for f in report.formats if not report.artifacts_for(f))
         spec = RunSpec.of(report, template, missing)
         if report.artifacts and report.data_key:  # formats added later: from the kept rows

@@ -121,7 +121,7 @@ class Schedules:
         """The schedule's request, its relative dates taken on the day of ``at`` in its zone."""
         request = schedule.request()
         today = (at or datetime.now(UTC)).astimezone(zone(schedule.timezone)).date()
-        template = self._catalog.template(schedule.template_id)
+        template = self._catalog.template(schedule.template_id, schedule.tenant_id)
         options = relative_dates.evaluate(template.parameters, request.options, today)
         return replace(request, options=options)
 

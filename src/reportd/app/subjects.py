@@ -130,7 +130,7 @@ class Subjects:
     def resolve(self, principal: Principal, template_id: str, key: str) -> SubjectKey:
         """The subject behind ``key``: a well-formed hash of a row the caller's tenant has."""
         require(principal, Scope.REPORTS_READ)
-        template = self._catalog.template(template_id)
+        template = self._catalog.template(template_id, principal.tenant_id)
         kind, value = parse_hash(key)
         subject = SubjectKey(kind=kind, value=value, column=_key_column(template, kind))
         if not self._row_exists(template, principal.tenant_id, subject):

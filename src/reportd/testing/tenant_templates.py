@@ -66,8 +66,7 @@ class MemoryTemplates:
                 raise TemplateNotFound(f"template {template.id!r} not found")
             if head.version != expected_version:
                 raise VersionConflict(
-                    f"template {template.id!r} is at version {head.version}, "
-                    f"not {expected_version}"
+                    f"template {template.id!r} is at version {head.version}, not {expected_version}"
                 )
             now = self._state.now()
             head.version = expected_version + 1

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from reportd.adapters.outbound import AddressGuard
+from reportd.adapters.sql_guard import SqlGuard
 from reportd.adapters.storage.memory import MemoryStorage
 from reportd.adapters.storage.signing import LinkSigner
 from reportd.app import ports
@@ -30,7 +31,7 @@ from reportd.app.runs import RunOptions
 from reportd.app.webhooks import DeliveryPolicy
 from reportd.bootstrap import App, Delivery, compose
 from reportd.domain.destinations import Destination, DestinationType
-from reportd.domain.errors import AlreadyExists, ValidationError
+from reportd.domain.errors import AlreadyExists, SourceError, ValidationError
 from reportd.domain.formats import FieldType, Format
 from reportd.domain.models import Field, Principal, Report, ReportRequest, Template
 from reportd.testing import InMemoryStore
@@ -108,12 +109,21 @@ class FakeSource:
     tenant: str = "acme"
     known: set[str] = field(default_factory=lambda: {MD5, SHA1, SHA256})
     closed: bool = False
+    # What a query's LIMIT 0 run answers (template validation), and what it was asked.
+    result_columns: list[str] = field(default_factory=lambda: ["order_id", "customer", "amount"])
+    planned: list[tuple[str, dict[str, object]]] = field(default_factory=list)
 
     def stream(self, sql: str, params: Mapping[str, object], *, batch_size: int) -> RowStream:
         found = params.get("tenant_id") == self.tenant and any(
             isinstance(v, str) and v in self.known for v in params.values()
         )
         return RowStream(1 if found else 0)
+
+    def columns(self, sql: str, params: Mapping[str, object]) -> list[str]:
+        self.planned.append((sql, dict(params)))
+        if "nosuchtable" in sql:
+            raise SourceError("no such table: nosuchtable")
+        return list(self.result_columns)
 
     def close(self) -> None:
         self.closed = True
@@ -294,6 +304,7 @@ def built_world(**composed: Any) -> Iterator[World]:
             guard=FakeGuard(),
             policy=DeliveryPolicy(retry_delays=(30.0, 60.0), max_attempts=3),
         ),
+        query_guard=SqlGuard({"shop": "duckdb"}, max_rows=1000),
         **composed,
     )
     yield World(

@@ -30,6 +30,7 @@ COVERED = {
     "search": "test_search",
     "subjects": "test_subjects",
     "tenants": "test_tenants",
+    "tenant_templates": "test_tenant_templates",
     "webhooks": "test_webhooks",
 }
 # Rules, protocols and small helpers tested through the use cases above, or elsewhere.

@@ -41,9 +41,7 @@ class TenantTemplateStore:
                 values = {"version": version, "created_at": now, "updated_at": now}
                 if head is None:
                     conn.execute(
-                        insert(_HEAD).values(
-                            tenant_id=template.tenant_id, id=template.id, **values
-                        )
+                        insert(_HEAD).values(tenant_id=template.tenant_id, id=template.id, **values)
                     )
                 else:
                     conn.execute(
@@ -227,5 +225,3 @@ def _grant(row: Any) -> SourceGrant:
         tenant_column=row["tenant_column"],
         created_at=row["created_at"],
     )
-
-

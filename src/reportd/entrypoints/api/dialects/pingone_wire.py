@@ -242,7 +242,7 @@ def exploration(
     elif status == "SUCCESS":
         body.update(_files(core, caller, report, request))
     body["sync"] = sync
-    template = core.catalog.template(report.template_id)  # the caller's own report's
+    template = core.catalog.of_report(report)  # the caller's own report's
     body["dataExplorationTemplate"] = {"id": template.id, "name": template.name}
     return body
 
