@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reportd.app.tenant_templates import TemplateView
 from reportd.domain import paging
 from reportd.domain.destinations import ReportDelivery
 from reportd.domain.formats import Format
@@ -124,6 +125,7 @@ class ReportPublic(BaseModel):
     id: str
     tenant_id: str
     template_id: str
+    template_version: int | None = None  # a tenant template's version it ran; None: operator's
     name: str
     state: str
     options: dict[str, Any]
@@ -156,6 +158,7 @@ class ReportPublic(BaseModel):
             id=report.id,
             tenant_id=report.tenant_id,
             template_id=report.template_id,
+            template_version=report.template_version,
             name=report.name,
             state=report.state.value,
             options=dict(report.options),
@@ -227,6 +230,24 @@ class TemplatePublic(BaseModel):
     display_name: str | None
     timeout: int
     retention: int
+    origin: str = "operator"  # operator: a read-only file; tenant: the tenant's own
+    version: int | None = None  # a tenant template's, bumped by each PATCH
+    updated_at: datetime | None = None
+    definition: dict[str, Any] | None = None  # a tenant template's model, as it was sent
+
+    @classmethod
+    def of_view(cls, view: TemplateView) -> TemplatePublic:
+        public = cls.of(view.template)
+        if view.stored is None:
+            return public
+        return public.model_copy(
+            update={
+                "origin": view.origin,
+                "version": view.version,
+                "updated_at": view.updated_at,
+                "definition": dict(view.definition or {}),
+            }
+        )
 
     @classmethod
     def of(cls, template: Template) -> TemplatePublic:

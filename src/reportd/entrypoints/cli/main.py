@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from reportd.domain.errors import ReportdError
-from reportd.entrypoints.cli.admin_commands import keys_app, templates_app, tenants_app
+from reportd.entrypoints.cli.admin_commands import keys_app, templates_app
 from reportd.entrypoints.cli.client_commands import report_app
 from reportd.entrypoints.cli.common import (
     ConfigOpt,
@@ -26,6 +26,7 @@ from reportd.entrypoints.cli.common import (
 from reportd.entrypoints.cli.config_commands import config_app
 from reportd.entrypoints.cli.credential_commands import clients_app, users_app
 from reportd.entrypoints.cli.destination_commands import destinations_app
+from reportd.entrypoints.cli.grant_commands import tenants_app
 from reportd.entrypoints.cli.webhook_commands import webhooks_app
 
 if TYPE_CHECKING:

@@ -26,6 +26,7 @@ from reportd.entrypoints.api.schemas import (
     ReportCreate,
     ReportPublic,
     ReportsPublic,
+    TemplatePublic,
 )
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -119,6 +120,13 @@ def add_format(report_id: str, body: FormatAdd, caller: Caller, request: Request
     """Make another format of a finished report from its kept rows (template keep_data)."""
     report = core_of(request).reports.add_format(caller, report_id, body.format)
     return ReportPublic.of(report)
+
+
+@router.get("/{report_id}/template", response_model=TemplatePublic, responses=_ERRORS)
+def report_template(report_id: str, caller: Caller, request: Request) -> TemplatePublic:
+    """The definition the report was made from: a tenant template at the version it ran
+    (``template_version``), whatever was edited since; an operator's template as it is now."""
+    return TemplatePublic.of_view(core_of(request).templates.of_report(caller, report_id))
 
 
 @router.delete("/{report_id}", status_code=204, responses=_ERRORS)
