@@ -274,3 +274,29 @@ def test_the_operators_row_cap_holds(tserver: RunningServer, tapi: httpx.Client)
 def test_the_cli_lists_a_grant(tserver: RunningServer) -> None:
     listed = cli(tserver, "tenants", "sources", TENANT).stdout
     assert "shop" in listed and "orders" in listed and "tenant" in listed
+
+
+def test_the_sdk_makes_edits_and_reads_back_templates(tserver: RunningServer) -> None:
+    from reportd import QueryNotAllowed, TemplateInvalid, VersionConflict
+    from reportd.client import Client
+
+    with Client(tserver.url, tserver.admin_key) as client:
+        assert client.validate_template(definition("sdk"))["columns"] == [
+            "order_id",
+            "customer",
+            "amount",
+        ]
+        assert client.create_template(definition("sdk"))["version"] == 1
+        assert client.update_template("sdk", {"name": "SDK"}, version=1)["version"] == 2
+        with pytest.raises(VersionConflict):
+            client.update_template("sdk", {"name": "late"}, version=1)
+        with pytest.raises(TemplateInvalid) as refused:
+            client.create_template(definition("sdk2", fields=[{"name": "nope"}]))
+        assert refused.value.details["errors"][0]["path"] == "fields[0].name"
+        with pytest.raises(QueryNotAllowed):
+            client.create_template(definition("sdk3", query="SELECT * FROM secrets"))
+        report = client.create_report("sdk", ["csv"])
+        assert client.report_template(report["id"])["version"] == 2
+        assert client.get_template_version("sdk", 1)["name"] == "Big orders"
+        client.delete_template("sdk")
+        assert "sdk" not in [t["id"] for t in client.list_templates()["results"]]

@@ -194,6 +194,33 @@ class AsyncClient(BaseClient):
     async def get_template(self, template_id: str) -> JSON:
         return await self._send(self._build_get_template(template_id))
 
+    async def create_template(self, definition: Mapping[str, Any]) -> JSON:
+        """A tenant template from its definition (the YAML model as a dict); version 1.
+        Refusals: ``TemplateInvalid`` (``details["errors"]``: path and message of each),
+        ``QueryNotAllowed``, ``SourceNotGranted``."""
+        return await self._send(self._build_create_template(definition))
+
+    async def validate_template(self, definition: Mapping[str, Any]) -> JSON:
+        """Check a definition as a create would, saving nothing: ``{valid, columns}``."""
+        return await self._send(self._build_validate_template(definition))
+
+    async def update_template(
+        self, template_id: str, changes: Mapping[str, Any], *, version: int | None = None
+    ) -> JSON:
+        """A JSON merge patch: the new version. ``version``: ``VersionConflict`` unless
+        the template is still at it."""
+        return await self._send(self._build_update_template(template_id, changes, version))
+
+    async def delete_template(self, template_id: str) -> None:
+        await self._send(self._build_delete_template(template_id))
+
+    async def get_template_version(self, template_id: str, version: int) -> JSON:
+        return await self._send(self._build_template_version(template_id, version))
+
+    async def report_template(self, report_id: str) -> JSON:
+        """The definition a report was made from, at the version it ran."""
+        return await self._send(self._build_report_template(report_id))
+
     async def preview(
         self,
         template_id: str,

@@ -71,6 +71,29 @@ class BaseClient:
     def _build_get_template(self, template_id: str) -> Call[JSON]:
         return Call("GET", f"/v1/templates/{quote(template_id, safe='')}", json_body)
 
+    def _build_create_template(self, definition: Mapping[str, Any]) -> Call[JSON]:
+        return Call("POST", "/v1/templates", json_body, json=dict(definition))
+
+    def _build_validate_template(self, definition: Mapping[str, Any]) -> Call[JSON]:
+        return Call("POST", "/v1/templates/validate", json_body, json=dict(definition))
+
+    def _build_update_template(
+        self, template_id: str, changes: Mapping[str, Any], version: int | None
+    ) -> Call[JSON]:
+        headers = {"If-Match": f'"{version}"'} if version is not None else None
+        path = f"/v1/templates/{quote(template_id, safe='')}"
+        return Call("PATCH", path, json_body, json=dict(changes), headers=headers)
+
+    def _build_delete_template(self, template_id: str) -> Call[None]:
+        return Call("DELETE", f"/v1/templates/{quote(template_id, safe='')}", no_body)
+
+    def _build_template_version(self, template_id: str, version: int) -> Call[JSON]:
+        path = f"/v1/templates/{quote(template_id, safe='')}/versions/{int(version)}"
+        return Call("GET", path, json_body)
+
+    def _build_report_template(self, report_id: str) -> Call[JSON]:
+        return Call("GET", _report_path(report_id, "/template"), json_body)
+
     def _build_preview(
         self,
         template_id: str,
