@@ -890,3 +890,69 @@ def test_destinations_page_creates_one_shows_its_secret_once_and_deletes_it(
     page.get_by_role("button", name="Confirm: Delete the destination Drop box").click()
     page.get_by_text("Destination deleted.").wait_for()
     assert api.get(f"/v1/destinations/{made_id}").status_code == 404
+
+
+def test_template_editor_checks_as_you_type_shows_positions_saves_and_edits(
+    console: Console, console_server: RunningServer, api: httpx.Client
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    grant = [sys.executable, "-m", "reportd.entrypoints.cli.main", "tenants", "grant-source"]
+    grant += [console_server.tenant, "shop", "--table", "orders", "--tenant-column", "tenant"]
+    grant += ["--config", str(console_server.config_path)]
+    grant += ["--data-dir", str(console_server.data_dir)]
+    done = subprocess.run(grant, env=console_server.env, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    definition = {
+        "id": "console_orders",
+        "name": "Console orders",
+        "source": "shop",
+        "query": "SELECT order_id, customer, amount FROM orders WHERE amount >= :floor",
+        "fields": [{"name": "order_id", "type": "integer"}, {"name": "total"}],
+        "parameters": {
+            "type": "object",
+            "properties": {"floor": {"type": "number", "default": 50}},
+        },
+        "formats": ["csv"],
+    }
+    page = console.page
+    console.sign_in(console_server.admin_key, "#/templates")
+    page.get_by_role("link", name="New template").click()
+    area = page.get_by_label("Definition (JSON: the template file's model)")
+    area.fill(json.dumps(definition, indent=2))
+    problem = page.locator(".template-problems li[data-path='fields[1].name']")
+    problem.wait_for()
+    assert "'total' is not a column" in problem.inner_text()
+    assert "template_invalid" in page.locator(".template-status").inner_text()
+    assert area.get_attribute("aria-invalid") == "true"
+    console.shoot("template-editor-problems")
+
+    area.fill(json.dumps({**definition, "query": "SELECT * FROM read_csv('x.csv')"}))
+    page.locator(".template-problems li[data-path='query']").wait_for()
+    assert "query_not_allowed" in page.locator(".template-status").inner_text()
+
+    definition["fields"][1] = {"name": "amount", "type": "number"}
+    area.fill(json.dumps(definition, indent=2))
+    page.locator(".template-editor[data-state=valid]").wait_for()
+    assert "order_id, amount" in page.locator(".template-status").inner_text()
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="Console orders", level=1).wait_for()
+    assert page.locator(".template-version").inner_text() == "1"
+    console.shoot("template-tenant-detail")
+
+    page.get_by_role("link", name="Edit").click()
+    area.wait_for()
+    edited = json.loads(area.input_value())
+    edited["name"] = "Console orders, edited"
+    del edited["parameters"]["properties"]["floor"]["default"]
+    area.fill(json.dumps(edited, indent=2))
+    page.locator(".template-editor[data-state=valid]").wait_for()
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="Console orders, edited", level=1).wait_for()
+    assert page.locator(".template-version").inner_text() == "2"
+    saved = api.get("/v1/templates/console_orders").json()
+    assert saved["version"] == 2
+    assert saved["definition"]["parameters"]["properties"]["floor"] == {"type": "number"}
+    assert api.delete("/v1/templates/console_orders").status_code == 204

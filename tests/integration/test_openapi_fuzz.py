@@ -13,6 +13,8 @@ keyed route.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 import zlib
 from collections.abc import Iterator
@@ -58,8 +60,14 @@ ROUTES = [
     ("DELETE", "/v1/schedules/{schedule_id}"),
     ("POST", "/v1/schedules/{schedule_id}/run"),
     ("GET", "/v1/schedules/{schedule_id}/runs"),
+    ("GET", "/v1/reports/{report_id}/template"),
     ("GET", "/v1/templates"),
+    ("POST", "/v1/templates"),
+    ("POST", "/v1/templates/validate"),
     ("GET", "/v1/templates/{template_id}"),
+    ("PATCH", "/v1/templates/{template_id}"),
+    ("DELETE", "/v1/templates/{template_id}"),
+    ("GET", "/v1/templates/{template_id}/versions/{version}"),
     ("POST", "/v1/templates/{template_id}/validate"),
     ("POST", "/v1/templates/{template_id}/preview"),
     ("GET", "/v1/files/{report_id}/{filename}"),
@@ -115,6 +123,7 @@ class Seeded:
 
     def __init__(self) -> None:
         kinds = ("report_id", "schedule_id", "webhook_id", "destination_id", "key_id")
+        kinds += ("template_id",)
         self.ids: dict[str, list[str]] = {kind: [] for kind in kinds}
         self.victims: dict[str, list[str]] = {kind: [] for kind in kinds}
         self.signed: list[dict[str, str]] = []  # path and query of signed links
@@ -170,10 +179,26 @@ def _seed(api: httpx.Client) -> Seeded:
         key = api.post("/v1/keys", json={"name": "fuzz victim", "scopes": ["reports:read"]})
         assert key.status_code == 201, key.text
         seeded.ids["key_id"].append(key.json()["id"])
+    for target, name in ((seeded.ids, "fuzz_tpl"), (seeded.victims, "fuzz_victim")):
+        made = api.post("/v1/templates", json=tenant_template(name))
+        assert made.status_code == 201, made.text
+        target["template_id"] += [name, "orders"]  # a tenant's own and the operator's
     run = api.post(f"/v1/schedules/{seeded.ids['schedule_id'][0]}/run")
     assert run.status_code == 202, run.text
     _wait_finished(api, run.json()["id"])
     return seeded
+
+
+def tenant_template(template_id: str) -> dict[str, Any]:
+    """A definition that saves, over the source the fuzzed tenant is granted."""
+    return {
+        "id": template_id,
+        "name": "Fuzzed tenant template",
+        "source": "shop",
+        "query": "SELECT order_id, amount FROM orders",
+        "fields": [{"name": "order_id", "type": "integer"}, {"name": "amount"}],
+        "formats": ["csv"],
+    }
 
 
 def _pick(value: object, choices: list[str], one_in: int = 3) -> str | None:
@@ -213,6 +238,11 @@ def fuzz_server(
 
 @pytest.fixture(scope="module")
 def seeded(fuzz_server: RunningServer) -> Seeded:
+    grant = [sys.executable, "-m", "reportd.entrypoints.cli.main", "tenants", "grant-source"]
+    grant += [fuzz_server.tenant, "shop", "--table", "orders", "--tenant-column", "tenant"]
+    grant += ["--config", str(fuzz_server.config_path), "--data-dir", str(fuzz_server.data_dir)]
+    done = subprocess.run(grant, env=fuzz_server.env, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
     headers = {"Authorization": f"Bearer {fuzz_server.admin_key}"}
     with httpx.Client(base_url=fuzz_server.url, headers=headers, timeout=30) as api:
         return _seed(api)
@@ -231,6 +261,13 @@ def _point_at_seeded(case: Any, seeded: Seeded) -> None:
             case.path_parameters = {"report_id": report_id, "filename": filename}
             case.query = {**(case.query or {}), **signed}
         return
+    if "version" in params and _pick(params["version"], ["1"], one_in=2) is not None:
+        case.path_parameters = {**case.path_parameters, "version": 1}
+    if operation.path in ("/v1/templates", "/v1/templates/validate"):
+        chosen = _pick(case.body, ["fuzz_new", "fuzz_tpl"], one_in=2)
+        if chosen is not None:  # a definition that saves (or exists already)
+            case.body = tenant_template(chosen)
+            return
     for name in (
         "report_id",
         "schedule_id",

@@ -9,6 +9,7 @@ import { renderReport } from './page-report.js';
 import { renderNewReport } from './page-new.js';
 import { renderSchedules, renderSchedule, renderNewSchedule } from './page-schedules.js';
 import { renderTemplates, renderTemplate } from './page-templates.js';
+import { renderNewTemplate, renderEditTemplate } from './page-template-editor.js';
 import { renderWebhooks, renderNewWebhook, renderWebhook } from './page-webhooks.js';
 import { renderDestinations, renderNewDestination } from './page-destinations.js';
 import { renderKeys } from './page-keys.js';
@@ -26,6 +27,8 @@ const ROUTES = [
   { path: /^\/schedules\/new$/, page: renderNewSchedule, nav: 'schedules', scope: 'schedules:write' },
   { path: /^\/schedules\/([^/]+)$/, page: renderSchedule, nav: 'schedules', scope: 'schedules:read' },
   { path: /^\/templates\/?$/, page: renderTemplates, nav: 'templates', scope: 'templates:read' },
+  { path: /^\/templates\/new$/, page: renderNewTemplate, nav: 'templates', scope: 'templates:write' },
+  { path: /^\/templates\/([^/]+)\/edit$/, page: renderEditTemplate, nav: 'templates', scope: 'templates:write' },
   { path: /^\/templates\/([^/]+)$/, page: renderTemplate, nav: 'templates', scope: 'templates:read' },
   { path: /^\/webhooks\/?$/, page: renderWebhooks, nav: 'webhooks', scope: 'reports:read' },
   { path: /^\/webhooks\/new$/, page: renderNewWebhook, nav: 'webhooks', scope: 'reports:write' },

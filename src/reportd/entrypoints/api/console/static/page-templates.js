@@ -2,7 +2,7 @@
 
 import { api, can, enc } from './api.js';
 import { h, humanize, replace } from './dom.js';
-import { pageHead } from './ui.js';
+import { confirmButton, pageHead } from './ui.js';
 
 function duration(seconds) {
   if (seconds % 86400 === 0) return `${seconds / 86400} d`;
@@ -14,11 +14,13 @@ function duration(seconds) {
 export async function renderTemplates({ main, me, signal }) {
   const { results } = await api('/v1/templates', { signal });
   const write = can(me, 'reports:write');
+  const define = can(me, 'templates:write') && (me?.features ?? []).includes('custom_reports');
   replace(main,
-    pageHead('Templates'),
-    h('ul', { class: 'template-cards' }, results.map((t) => h('li', { class: 'card template-card' },
+    pageHead('Templates', define ? h('a', { class: 'btn btn-primary', href: '#/templates/new' }, 'New template') : null),
+    h('ul', { class: 'template-cards' }, results.map((t) => h('li', { class: 'card template-card', dataset: { origin: t.origin } },
       h('h2', {}, h('a', { href: `#/templates/${enc(t.id)}` }, t.name)),
-      h('p', { class: 'sub' }, h('code', {}, t.id), ` · ${t.fields.length} fields · ${t.formats.join(', ')}`),
+      h('p', { class: 'sub' }, h('code', {}, t.id), ` · ${t.fields.length} fields · ${t.formats.join(', ')}`,
+        t.origin === 'tenant' ? h('span', { class: 'badge' }, ` · yours, version ${t.version}`) : null),
       t.description ? h('p', { class: 'description' }, t.description) : null,
       write ? h('a', { class: 'btn btn-small', href: `#/new/${enc(t.id)}`, 'aria-label': `New ${t.name} report` }, 'New report') : null))));
 }
@@ -36,17 +38,29 @@ function constraint(spec) {
   return parts.join('; ');
 }
 
-export async function renderTemplate({ main, me, params, signal }) {
+export async function renderTemplate({ main, me, params, signal, notify, navigate }) {
   const t = await api(`/v1/templates/${enc(params[0])}`, { signal });
   const options = Object.entries(t.parameters?.properties ?? {});
+  const own = t.origin === 'tenant' && can(me, 'templates:write');
   replace(main,
     pageHead(t.name,
       h('a', { class: 'btn', href: '#/templates' }, '← All templates'),
+      own ? h('a', { class: 'btn', href: `#/templates/${enc(t.id)}/edit` }, 'Edit') : null,
+      own ? confirmButton('Delete', `Delete the template ${t.id}`, async () => {
+        try {
+          await api(`/v1/templates/${enc(t.id)}`, { method: 'DELETE' });
+          notify('Template deleted; reports made of it keep its definition.');
+          navigate('#/templates');
+        } catch (err) {
+          notify(`${err.code ?? 'error'}: ${err.message}`, 'error');
+        }
+      }) : null,
       can(me, 'reports:write') ? h('a', { class: 'btn btn-primary', href: `#/new/${enc(t.id)}` }, 'New report') : null),
     h('section', { class: 'card' },
       t.description ? h('p', { class: 'description' }, t.description) : null,
       h('dl', { class: 'details' },
         h('dt', {}, 'ID'), h('dd', {}, h('code', {}, t.id)),
+        t.origin === 'tenant' ? [h('dt', {}, 'Version'), h('dd', { class: 'template-version' }, String(t.version))] : null,
         h('dt', {}, 'Formats'), h('dd', {}, t.formats.join(', ')),
         h('dt', {}, 'File names'), h('dd', {}, h('code', {}, `${t.display_name ?? t.id}-YYYY-MM-DD.ext`)),
         h('dt', {}, 'Timeout'), h('dd', {}, duration(t.timeout)),
