@@ -358,6 +358,7 @@ def compose(
         limits=limits,
     )
     catalog.tenant_templates = library.runnable
+    catalog.tenant_listing = library.live
     checker = RequestChecker(catalog, generator, guard, store.destinations)
     retention = Retention(store.reports, catalog)
     search = ReportSearch(store.search)

@@ -672,3 +672,50 @@ def test_the_documents_requests_sample_as_printed(
         assert printed.startswith("order_id,customer")
     else:
         assert set(json.loads(printed)[0]) == {"order_id", "customer"}
+
+
+def test_a_custom_report_over_the_tenants_own_template(
+    dc: httpx.Client, native: httpx.Client, backend_server: RunningServer
+) -> None:
+    """DigiCert's custom reports, over a template the tenant defined itself (issue 16)."""
+    import subprocess
+    import sys
+
+    grant = [sys.executable, "-m", "reportd.entrypoints.cli.main", "tenants", "grant-source"]
+    grant += [backend_server.tenant, "shop", "--table", "orders", "--tenant-column", "tenant"]
+    grant += ["--config", str(backend_server.config_path)]
+    grant += ["--data-dir", str(backend_server.data_dir)]
+    done = subprocess.run(grant, env=backend_server.env, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    made = native.post(
+        "/v1/templates",
+        json={
+            "id": "my_big_orders",
+            "name": "My big orders",
+            "source": "shop",
+            "query": "SELECT order_id, amount FROM orders WHERE amount >= 100",
+            "fields": [
+                {"name": "order_id", "type": "integer", "filterable": True},
+                {"name": "amount", "type": "number"},
+            ],
+            "formats": ["csv", "json"],
+        },
+    )
+    assert made.status_code in (201, 409), made.text  # once per backend's module
+    types = dc.get("/reports/v1/report/types").json()["report_types"]
+    assert "my_big_orders" in [t["identifier"] for t in types]
+    columns = dc.get("/reports/v1/report/types/my_big_orders/columns").json()["columns"]
+    assert [c["identifier"] for c in columns] == ["order_id", "amount"]
+    name = unique("Own_template")
+    metadata = {
+        "report_type": "my_big_orders",
+        "columns": [{"identifier": "order_id"}, {"identifier": "amount"}],
+        "filters": [],
+    }
+    report_id = create(dc, report_body(name, report_metadata=metadata))
+    (run,) = wait_ready(dc, name)
+    assert run["report_type"] == "my_big_orders"
+    got = download(dc, report_id, str(run["report_run_identifier"]), report_format="CSV")
+    assert got.status_code == 200, got.text
+    ids = sorted(int(line.split(",")[0]) for line in got.text.splitlines()[1:])
+    assert ids == [1, 3, 7]  # acme's orders of 100 or more, never globex's

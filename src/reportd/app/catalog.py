@@ -96,6 +96,7 @@ class Catalog:
         self.storages = dict(storages)
         self.default_storage = default_storage
         self.tenant_templates: TenantResolver | None = None  # set by ``bootstrap.compose``
+        self.tenant_listing: Callable[[str], list[Template]] | None = None  # likewise
 
     def template(
         self, template_id: str, tenant_id: str | None = None, version: int | None = None
@@ -107,6 +108,12 @@ class Catalog:
         if tenant_id is not None and self.tenant_templates is not None:
             return self.tenant_templates(tenant_id, template_id, version)
         raise TemplateNotFound(f"template {template_id!r} not found")
+
+    def templates_for(self, tenant_id: str) -> list[Template]:
+        """Every template a tenant can use: the operator's, then its own, each by id."""
+        own = self.tenant_listing(tenant_id) if self.tenant_listing is not None else []
+        shared = sorted(self.templates.values(), key=lambda t: t.id)
+        return [*shared, *(t for t in own if t.id not in self.templates)]
 
     def of_report(self, report: Report) -> Template:
         """The template a report was made from, at the version it recorded."""
@@ -138,7 +145,7 @@ class Catalog:
 
     def list_templates(self, principal: Principal) -> list[Template]:
         require(principal, Scope.TEMPLATES_READ)
-        return sorted(self.templates.values(), key=lambda t: t.id)
+        return self.templates_for(principal.tenant_id)
 
     def get_template(self, principal: Principal, template_id: str) -> Template:
         require(principal, Scope.TEMPLATES_READ)

@@ -147,9 +147,10 @@ class ReportLibrary:
         self._schedules.delete(principal, schedule_id)
 
     def report_types(self, principal: Principal) -> builtins.list[Template]:
-        """What a definition can be made of: every template the tenant can use."""
+        """What a definition can be made of: every template the tenant can use, the operator's
+        and (DigiCert's custom reports) the tenant's own."""
         self._allow(principal, Scope.REPORTS_READ)
-        return sorted(self._catalog.templates.values(), key=lambda t: t.id)
+        return self._catalog.templates_for(principal.tenant_id)
 
     def report_type(self, principal: Principal, template_id: str) -> Template:
         self._allow(principal, Scope.REPORTS_READ)
@@ -196,7 +197,7 @@ class ReportLibrary:
         by_id = {s.id: s for s in definitions}
         entries = [HistoryEntry(schedule=s, run=None) for s in shown]
         entries += [HistoryEntry(schedule=by_id.get(r.schedule_id or ""), run=r) for r in runs]
-        names = {t.id: t.name for t in self._catalog.templates.values()}
+        names = {t.id: t.name for t in self._catalog.templates_for(principal.tenant_id)}
         return HistoryPage(entries=entries, total=len(waiting) + total_runs, template_names=names)
 
     def _definitions(self, tenant_id: str) -> builtins.list[Schedule]:

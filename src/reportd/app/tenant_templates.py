@@ -112,6 +112,10 @@ class TenantLibrary:
         ``SourceNotGranted`` even for an old version), at most the operator's timeout."""
         return self.contain(self.parsed(self._templates.get(tenant_id, template_id, version)))
 
+    def live(self, tenant_id: str) -> builtins.list[Template]:
+        """The latest version of each of the tenant's templates, as written (for listings)."""
+        return [self.parsed(stored) for stored in self._templates.list(tenant_id)]
+
     def parsed(self, stored: TenantTemplate) -> Template:
         """The stored definition as a template, as the tenant wrote it."""
         return self._parse(stored.definition).evolve(

@@ -21,7 +21,8 @@ Where the document is silent, this follows DigiCert's public Report Library API 
 - ``POST /reports/v1/report`` (Create report): ``display_name``, ``format`` (``CSV``, ``JSON``,
   ``EXCEL``), ``schedule`` and ``report_metadata {report_type, columns, filters}``; 201
   ``{"report_identifier", "message": "Successfully created Custom Report"}``. ``report_type``
-  is a reportd template id and ``columns`` its fields. Every run also carries a ZIP bundle of
+  is a reportd template id (an operator's, or one the tenant defined itself through
+  ``/v1/templates``: docs/templates.md) and ``columns`` its fields. Every run also carries a ZIP bundle of
   its files, so ``report_format=ZIP`` always works. ``frequency: ON_DEMAND`` runs once at
   creation ("the first report run starts the moment the report is created").
 - ``PUT /reports/v1/report/{report_identifier}`` (Edit report) overwrites the definition, 204;
