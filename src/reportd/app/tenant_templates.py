@@ -241,6 +241,8 @@ class TenantTemplates:
         self._writable(principal, template_id)
         current = self._templates.get(principal.tenant_id, template_id)
         asked = changes.get("version", expected_version)
+        if asked is not None and (isinstance(asked, bool) or not isinstance(asked, int)):
+            raise ValidationError("version is the whole number of the version edited")
         if asked is not None and asked != current.version:
             raise VersionConflict(
                 f"template {template_id!r} is at version {current.version}, not {asked}"

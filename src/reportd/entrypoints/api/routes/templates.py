@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportd.domain.errors import ValidationError
@@ -89,9 +89,16 @@ def get_template(
     return TemplatePublic.of_view(view)
 
 
-@router.get("/{template_id}/versions/{version}", response_model=TemplatePublic, responses=_ERRORS)
+@router.get(
+    "/{template_id}/versions/{version}",
+    response_model=TemplatePublic,
+    responses={**_ERRORS, 400: {"model": ErrorBody}},
+)
 def get_template_version(
-    template_id: str, version: int, caller: Caller, request: Request
+    template_id: str,
+    version: Annotated[int, Path(ge=1, le=2_000_000_000)],
+    caller: Caller,
+    request: Request,
 ) -> TemplatePublic:
     """One version of a tenant template, as it was saved (deleted templates' too)."""
     return TemplatePublic.of_view(core_of(request).templates.version(caller, template_id, version))
