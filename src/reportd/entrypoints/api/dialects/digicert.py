@@ -22,9 +22,9 @@ Where the document is silent, this follows DigiCert's public Report Library API 
   ``EXCEL``), ``schedule`` and ``report_metadata {report_type, columns, filters}``; 201
   ``{"report_identifier", "message": "Successfully created Custom Report"}``. ``report_type``
   is a reportd template id (an operator's, or one the tenant defined itself through
-  ``/v1/templates``: docs/templates.md) and ``columns`` its fields. Every run also carries a ZIP bundle of
-  its files, so ``report_format=ZIP`` always works. ``frequency: ON_DEMAND`` runs once at
-  creation ("the first report run starts the moment the report is created").
+  ``/v1/templates``: docs/templates.md) and ``columns`` its fields. Every run also carries a
+  ZIP bundle of its files, so ``report_format=ZIP`` always works. ``frequency: ON_DEMAND``
+  runs once at creation ("the first report run starts the moment the report is created").
 - ``PUT /reports/v1/report/{report_identifier}`` (Edit report) overwrites the definition, 204;
   changed to ``ON_DEMAND`` it starts a run at once, as DigiCert's page says.
 - ``GET /reports/v1/report/history`` (List report history): ``{page: {total, limit, offset},
