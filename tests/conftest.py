@@ -16,6 +16,21 @@ PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``-n N --dist loadgroup``) each test module runs whole on one worker.
+
+    Most modules start a server, a browser or a database once per module: spread test by test,
+    every worker would start its own. An explicit ``xdist_group`` mark wins. Without ``-n``
+    nothing changes.
+    """
+    if not hasattr(config, "workerinput"):
+        return
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+
 def _pg_admin_connect() -> object:
     import psycopg
 
