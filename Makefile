@@ -24,10 +24,16 @@ $(STAMP): $(RUNTIME)
 demo: $(RUNTIME)
 	$(BIN)/reportd demo
 
+# The one switch for the suite's parallelism: pytest-xdist workers, each running whole test
+# modules (tests/parallel.py). Most tests wait on servers and subprocesses, so 4 pay on 2 cores.
+# `make test PYTEST_WORKERS=0` (like plain `pytest`) runs it serially.
+PYTEST_WORKERS ?= 4
+PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
+
 test: venv
 	bash scripts/test-services.sh
 	bash scripts/mariadb.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 lint: venv
 	$(BIN)/ruff check src tests bench

@@ -16,19 +16,14 @@ PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``-n N --dist loadgroup``) each test module runs whole on one worker.
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``-n N --dist loadgroup``: whole modules per worker, see ``tests/parallel.py``."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from tests.parallel import UnitScheduling
 
-    Most modules start a server, a browser or a database once per module: spread test by test,
-    every worker would start its own. An explicit ``xdist_group`` mark wins. Without ``-n``
-    nothing changes.
-    """
-    if not hasattr(config, "workerinput"):
-        return
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+    return UnitScheduling(config, log)
 
 
 def _pg_admin_connect() -> object:
@@ -133,3 +128,4 @@ def mysql_url(mariadb_server: str) -> Iterator[str]:
             cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
     finally:
         conn.close()  # type: ignore[attr-defined]
+
