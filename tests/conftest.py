@@ -128,4 +128,3 @@ def mysql_url(mariadb_server: str) -> Iterator[str]:
             cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
     finally:
         conn.close()  # type: ignore[attr-defined]
-

@@ -7,8 +7,8 @@ are parametrised over the two database backends (each backend has its own server
 ``SERIAL`` modules wait on process start-up, heartbeats and leases: they share one unit, so they
 run one after another on one worker instead of competing with each other for the two cores.
 ``FIRST`` units are the longest ones: handed out first (then xdist's order, most tests first),
-the run does not end waiting on one that started late. The grouping only decides where a test runs, never what it checks; a test
-must pass in any unit, alone or with plain ``pytest`` (no ``-n``).
+the run does not end waiting on one that started late. The grouping only decides where a test
+runs, never what it checks: a test must pass in any unit, alone, or under plain ``pytest``.
 
 xdist's own ``loadgroup`` reads ``xdist_group`` marks from a suffix it appends to node ids, which
 pytest 9.2 no longer lets it set, so this scheduler takes the name ``loadgroup`` over;
