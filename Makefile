@@ -25,9 +25,9 @@ demo: $(RUNTIME)
 	$(BIN)/reportd demo
 
 # The one switch for the suite's parallelism: pytest-xdist workers, each running whole test
-# modules (tests/parallel.py). Most tests wait on servers and subprocesses, so 4 pay on 2 cores.
+# modules (tests/parallel.py). Most tests wait on servers and subprocesses, so 3 pay on 2 cores.
 # `make test PYTEST_WORKERS=0` (like plain `pytest`) runs it serially.
-PYTEST_WORKERS ?= 4
+PYTEST_WORKERS ?= 3
 PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
 
 test: venv
