@@ -25,7 +25,8 @@ demo: $(RUNTIME)
 	$(BIN)/reportd demo
 
 # The one switch for the suite's parallelism: pytest-xdist workers, each running whole test
-# modules (tests/parallel.py). Most tests wait on servers and subprocesses, so 3 pay on 2 cores.
+# modules (tests/parallel.py). Tests wait on servers, subprocesses and expiries part of the time:
+# 3 keep 2 cores busy (a 4th adds load, not speed).
 # `make test PYTEST_WORKERS=0` (like plain `pytest`) runs it serially.
 PYTEST_WORKERS ?= 3
 PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
