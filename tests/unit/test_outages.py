@@ -92,3 +92,25 @@ def test_every_line_logged_while_running_a_report_names_it() -> None:
         root.removeHandler(handler)
     ids = [getattr(r, "report_id", None) for r in handler.records]
     assert ids == ["r-1", "r-2", None]
+
+
+def test_a_pooled_connection_broken_mid_restart_is_unavailable_not_a_500() -> None:
+    """asyncpg's state error for a connection the stopping server left mid-operation."""
+    import asyncio
+
+    import asyncpg
+
+    from reportd.adapters.db.async_reads import PostgresReads
+
+    class BrokenPool:  # the state asyncpg's pool handed out while PostgreSQL restarted
+        async def fetchrow(self, sql: str, *args: object) -> object:
+            raise asyncpg.InternalClientError(
+                "cannot switch to state 12; another operation (2) is in progress"
+            )
+
+    reads = PostgresReads("postgresql://postgres@127.0.0.1:1/none")
+    reads._pool = BrokenPool()
+    with pytest.raises(DatabaseUnavailable) as caught:
+        asyncio.run(reads.find_key("any"))
+    assert caught.value.status == 503
+    assert isinstance(caught.value.__cause__, asyncpg.InternalClientError)

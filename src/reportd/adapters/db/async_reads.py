@@ -199,7 +199,14 @@ class PostgresReads:
 
         try:
             return await self._pool.fetchrow(sql, *args)
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
+        except (
+            OSError,
+            asyncpg.PostgresConnectionError,
+            asyncpg.InterfaceError,
+            # A pooled connection whose last operation the going server never finished:
+            # "cannot switch to state 12; another operation is in progress" (seen mid-restart).
+            asyncpg.InternalClientError,
+        ) as exc:
             raise DatabaseUnavailable("the metadata database is unavailable; retry") from exc
         except asyncpg.PostgresError as exc:
             # The server answers but will not serve: the database is gone (3D000), the role is
