@@ -8,7 +8,7 @@ with its peak RSS (``wait4``):
   --quick -e q``, ``sqlite3 -csv -header db q``, DuckDB ``COPY (q) TO f (HEADER)``;
 * ``reportd export`` to CSV and to Parquet (the real CLI, start-up included);
 * a bare loop of the same driver's Arrow batches into ``pyarrow.parquet.ParquetWriter`` with
-  reportd's settings (zstd level 3, row groups of 1M rows or 32 MB, dictionaries on strings): what
+  reportd's settings (zstd level 3, row groups of 1M rows or 16 MB, dictionaries on strings): what
   reportd's Parquet is held to;
 * ``reportd --help`` and ``reportd export --help`` beside ``python -c pass`` (median of 10).
 
@@ -297,7 +297,7 @@ writer = pq.ParquetWriter(out, schema, compression="zstd", compression_level=3,
 pending, rows, size = [], 0, 0
 for batch in reader:
     pending.append(batch); rows += batch.num_rows; size += batch.nbytes
-    if rows >= 1048576 or size >= 32 << 20:  # reportd's row groups: 1M rows or 32 MB
+    if rows >= 1048576 or size >= 16 << 20:  # reportd's row groups: 1M rows or 16 MB
         writer.write_table(pa.Table.from_batches(pending), row_group_size=rows)
         pending, rows, size = [], 0, 0
 if pending:
