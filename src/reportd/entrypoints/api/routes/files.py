@@ -16,6 +16,7 @@ router = APIRouter(tags=["files"])
     response_class=Response,
     responses={
         **DOWNLOAD_RESPONSES,
+        400: {"model": ErrorBody},  # refused at the edge: a NUL or bad encoding in the query
         403: {"model": ErrorBody},
         404: {"model": ErrorBody},
         410: {"model": ErrorBody},
