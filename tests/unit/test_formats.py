@@ -334,7 +334,9 @@ def test_contract_memory_is_flat(fmt: Format, tmp_path: Path) -> None:
     small_py, small_arrow = peaks(8)
     large_py, large_arrow = peaks(80)
     assert large_py < small_py * 1.5 + 256 * 1024
-    assert large_arrow < small_arrow * 1.5 + 1024 * 1024
+    # Up to threads + 1 chunks render at once, and 80 samples catch more of them in flight
+    # than 8 do on a loaded machine; a writer that kept its rows would hold 72 batches more.
+    assert large_arrow < small_arrow * 1.5 + 4 * batch.nbytes
 
 
 def test_csv_quotes_only_where_needed(tmp_path: Path) -> None:
