@@ -12,6 +12,10 @@ How bytes reach a destination is a ``Sender``'s job (``reportd.adapters.delivery
 SFTP, HTTP); this module decides what to send, when, and what happens after. The outcome of
 each delivery becomes a ``report.delivered`` or ``report.delivery_failed`` webhook event, in
 the same transaction as the outcome itself.
+
+A failed send is told to the tenant (``last_error``) as the webhooks' delivery log tells it:
+a stable reason of ``reportd.domain.destinations.SHOWN_REASONS`` ("failed", "refused by
+policy", ...); what the destination's host answered goes to the operator's log alone.
 """
 
 from __future__ import annotations
@@ -36,9 +40,16 @@ from reportd.domain.destinations import (
     DestinationType,
     ReportDelivery,
 )
-from reportd.domain.errors import NotFound, ReportdError, ReportNotFound, UrlNotAllowed
+from reportd.domain.errors import (
+    DeliveryFailed,
+    NotFound,
+    ReportdError,
+    ReportNotFound,
+    UrlNotAllowed,
+)
 from reportd.domain.models import Report
 from reportd.domain.states import ReportState
+from reportd.domain.webhooks import ATTEMPT_FAILED, REFUSED_BY_POLICY
 
 if TYPE_CHECKING:
     from reportd.app.destinations import Destinations
@@ -160,13 +171,24 @@ class DeliveryDispatcher:
             with self._renewing(delivery):
                 sender.send(destination, secrets, self._parcel(report))
         except UrlNotAllowed as exc:  # at connect time: never retried into the inside
-            return kind, self._fail(report, delivery, exc.message, final=True)
+            why = exc.message if exc.details is None else f"{exc.message}: {exc.details}"
+            return kind, self._failed_send(report, delivery, why, REFUSED_BY_POLICY, final=True)
+        except DeliveryFailed as exc:
+            shown = exc.shown or ATTEMPT_FAILED
+            return kind, self._failed_send(report, delivery, exc.message, shown, final=False)
         except ReportdError as exc:
-            return kind, self._fail(report, delivery, exc.message, final=False)
+            return kind, self._failed_send(report, delivery, exc.message, final=False)
         except Exception as exc:  # a sender's library raised something unforeseen
-            log.exception("delivery raised", extra={"action": "delivery_error"})
+            log.exception(
+                "delivery raised",
+                extra={
+                    "action": "delivery_error",
+                    "report_id": delivery.report_id,
+                    "destination_id": delivery.destination_id,
+                },
+            )
             why = f"{exc.__class__.__name__}: {exc}"
-            return kind, self._fail(report, delivery, why, final=False)
+            return kind, self._failed_send(report, delivery, why, final=False)
         done = replace(delivery, state=DeliveryState.DELIVERED, attempts=delivery.attempts + 1)
         self._settle(delivery, DeliveryState.DELIVERED, None, event=self._event(report, done))
         return kind, DeliveryState.DELIVERED
@@ -205,6 +227,31 @@ class DeliveryDispatcher:
             download, base_url=self.link_base, expires_in=self.link_ttl
         )
         return link.url
+
+    def _failed_send(
+        self,
+        report: Report,
+        delivery: ReportDelivery,
+        detail: str,
+        shown: str = ATTEMPT_FAILED,
+        *,
+        final: bool,
+    ) -> DeliveryState:
+        """A send that failed: ``detail`` (what answered, or did not) goes to the operator's
+        log with the delivery's ids, ``shown`` (``SHOWN_REASONS``) to the tenant's
+        ``last_error``, as the webhook dispatcher does with its delivery log."""
+        log.info(
+            "delivery attempt failed",
+            extra={
+                "action": "delivery_attempt_failed",
+                "report_id": delivery.report_id,
+                "destination_id": delivery.destination_id,
+                "attempts": delivery.attempts + 1,
+                "error": detail[:_ERROR_CHARS],
+                "shown": shown,
+            },
+        )
+        return self._fail(report, delivery, shown, final=final)
 
     def _fail(
         self, report: Report, delivery: ReportDelivery, error: str, *, final: bool

@@ -19,7 +19,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from reportd.domain.webhooks import ATTEMPT_FAILED, REFUSED_BY_POLICY
+
 __all__ = [
+    "AUTHENTICATION_FAILED",
+    "NOT_CONFIGURED",
+    "SHOWN_REASONS",
+    "TOO_BIG_FOR_WEBHOOK",
     "DELIVERED_EVENT",
     "DELIVERY_EVENTS",
     "DELIVERY_FAILED_EVENT",
@@ -32,6 +38,26 @@ __all__ = [
     "pending_deliveries",
 ]
 
+
+# What a delivery's ``last_error`` may say about a send, as the webhooks' delivery log: a
+# stable reason that tells the tenant nothing about what answered on a host they named (the
+# operator's log has the detail, with the report and destination ids). Beside the webhooks'
+# "failed" and "refused by policy", only reasons that a server proved is the tenant's own, or
+# that arise before any connection: an SFTP login refused after the server showed the pinned
+# host key; a file over the webhook destination's size cap; no ``[smtp]`` host configured.
+# A host key mismatch or an S3 "invalid access key" is "failed": any SSH or S3 server on an
+# allow-listed address would answer the same, so telling it would reveal that one is there.
+# (The dispatcher's own reasons, such as "the destination was deleted", are also shown.)
+AUTHENTICATION_FAILED = "authentication failed"
+TOO_BIG_FOR_WEBHOOK = "file too big for a webhook destination"
+NOT_CONFIGURED = "e-mail is not configured on this server"
+SHOWN_REASONS = (
+    ATTEMPT_FAILED,
+    REFUSED_BY_POLICY,
+    AUTHENTICATION_FAILED,
+    TOO_BIG_FOR_WEBHOOK,
+    NOT_CONFIGURED,
+)
 
 # The webhook events of a delivery's outcome (subscribable like report.finished).
 DELIVERED_EVENT = "report.delivered"

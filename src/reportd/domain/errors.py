@@ -402,10 +402,22 @@ class StorageUnavailable(Unavailable):
 
 
 class DeliveryFailed(ReportdError):
-    """The destination did not take the file."""
+    """The destination did not take the file.
+
+    ``message`` is the detail, for the operator's log only; ``shown`` is what the tenant's
+    ``last_error`` says (``reportd.domain.destinations.SHOWN_REASONS``; None: ``"failed"``).
+    The two differ because a tenant names the host: told what answered there, the delivery
+    log would be a port scanner of the operator's network.
+    """
 
     code = "delivery_failed"
     status = 502
+
+    def __init__(
+        self, message: str | None = None, *, shown: str | None = None, details: Any = None
+    ) -> None:
+        super().__init__(message, details=details)
+        self.shown = shown
 
 
 class ReportFailure(ReportdError):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import replace
 
+import pytest
+
 from reportd.app.schedules import ScheduleChanges
 from reportd.app.webhooks import DeliveryPolicy
-from reportd.domain.destinations import DeliveryState
-from reportd.domain.errors import DeliveryFailed
+from reportd.domain.destinations import AUTHENTICATION_FAILED, SHOWN_REASONS, DeliveryState
+from reportd.domain.errors import DeliveryFailed, UrlNotAllowed
 from reportd.domain.formats import Format
 from reportd.domain.models import Principal, Report, Schedule
 from reportd.domain.states import ReportState
@@ -47,7 +50,9 @@ def test_a_finished_report_is_delivered_once(world: World) -> None:
     assert dispatcher.run_once() == 0
 
 
-def test_a_refused_delivery_is_retried_then_fails_with_an_event(world: World) -> None:
+def test_a_refused_delivery_is_retried_then_fails_with_an_event(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
     caller = world.principal()
     hook = world.app.webhooks.subscribe(
         caller, "https://example.com/hook", ["report.delivered", "report.delivery_failed"]
@@ -55,12 +60,16 @@ def test_a_refused_delivery_is_retried_then_fails_with_an_event(world: World) ->
     destination = _email(world, caller)
     report = world.create(caller, destinations=(destination,))
     world.run_next()
-    world.sender.failure = DeliveryFailed("SMTP: connection refused")
+    world.sender.failure = DeliveryFailed("SMTP 10.0.0.5:25: connection refused")
     dispatcher = world.app.new_delivery_dispatcher("w1", render)
-    assert dispatcher.run_once() == 1
+    with caplog.at_level(logging.INFO, logger="reportd.app.deliveries"):
+        assert dispatcher.run_once() == 1
     (delivery,) = world.store.reports.get(report.id).deliveries
     assert delivery.state is DeliveryState.PENDING and delivery.attempts == 1
-    assert delivery.last_error == "SMTP: connection refused"
+    assert delivery.last_error == "failed"  # what answered is the operator's to read
+    assert _logged_detail(caplog, report.id, destination) == (
+        "SMTP 10.0.0.5:25: connection refused"
+    )
     assert delivery.next_attempt_at is not None
     assert dispatcher.run_once() == 0  # backoff: not due yet
     dispatcher.policy = DeliveryPolicy(retry_delays=(0.0,), max_attempts=3)  # due at once now
@@ -76,8 +85,66 @@ def test_a_refused_delivery_is_retried_then_fails_with_an_event(world: World) ->
         "destination_id": destination,
         "state": "failed",
         "attempts": 3,
-        "last_error": "SMTP: connection refused",
+        "last_error": "failed",
     }
+
+
+def _logged_detail(caplog: pytest.LogCaptureFixture, report_id: str, destination: str) -> str:
+    """The detail the operator's log has for one delivery (the report's and destination's
+    ids are the delivery's id)."""
+    [record] = [
+        r
+        for r in caplog.records
+        if getattr(r, "action", None) == "delivery_attempt_failed"
+        and getattr(r, "report_id", None) == report_id
+        and getattr(r, "destination_id", None) == destination
+    ]
+    detail: str = record.error  # type: ignore[attr-defined]
+    return detail
+
+
+@pytest.mark.parametrize(
+    ("failure", "shown", "state", "detail"),
+    [
+        (
+            UrlNotAllowed("the address is not allowed", details="10.0.0.7"),
+            "refused by policy",
+            "failed",  # never retried into the inside
+            "the address is not allowed: 10.0.0.7",
+        ),
+        (
+            DeliveryFailed("SFTP 10.0.0.7:22: Permission denied", shown=AUTHENTICATION_FAILED),
+            "authentication failed",
+            "pending",
+            "SFTP 10.0.0.7:22: Permission denied",
+        ),
+        (
+            OSError("[Errno 111] Connection refused"),  # a library's own, unforeseen error
+            "failed",
+            "pending",
+            "OSError: [Errno 111] Connection refused",
+        ),
+    ],
+)
+def test_the_tenant_sees_a_stable_reason_and_the_operator_the_detail(
+    world: World,
+    caplog: pytest.LogCaptureFixture,
+    failure: Exception,
+    shown: str,
+    state: str,
+    detail: str,
+) -> None:
+    caller = world.principal()
+    destination = _email(world, caller)
+    report = world.create(caller, destinations=(destination,))
+    world.run_next()
+    world.sender.failure = failure
+    with caplog.at_level(logging.INFO, logger="reportd.app.deliveries"):
+        world.app.new_delivery_dispatcher("w1", render).run_once()
+    (delivery,) = world.app.reports.get(caller, report.id).deliveries
+    assert (delivery.last_error, delivery.state.value) == (shown, state)
+    assert delivery.last_error in SHOWN_REASONS
+    assert _logged_detail(caplog, report.id, destination) == detail
 
 
 def test_a_delivered_report_raises_the_delivered_event(world: World) -> None:

@@ -4,6 +4,8 @@ The files are attached while together they fit ``[smtp] max_attachment_bytes``; 
 mail carries a signed link per file instead (valid ``[delivery] link_ttl``), so a mail server's
 size limit never loses a report. The body, in plain text and HTML, names the report, its rows
 and its filter, and lists each file with its size and sha256 (a recipient can check a file).
+An SMTP error names the operator's server and can tell which of the tenant's recipients its
+relay knows, so the tenant's ``last_error`` says only "failed"; the operator's log has it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from email.utils import formatdate, make_msgid
 
 from reportd.app.deliveries import Parcel
 from reportd.app.downloads import Download
-from reportd.domain.destinations import Destination
+from reportd.domain.destinations import NOT_CONFIGURED, Destination
 from reportd.domain.errors import DeliveryFailed
 
 __all__ = ["SmtpSender", "SmtpServer"]
@@ -45,7 +47,10 @@ class SmtpSender:
 
     def send(self, destination: Destination, secrets: Mapping[str, str], parcel: Parcel) -> None:
         if not self.server.host:
-            raise DeliveryFailed("e-mail cannot be sent: the operator configured no [smtp] host")
+            raise DeliveryFailed(
+                "e-mail cannot be sent: the operator configured no [smtp] host",
+                shown=NOT_CONFIGURED,
+            )
         message = self.message(destination, parcel)
         try:
             with self._connect() as smtp:

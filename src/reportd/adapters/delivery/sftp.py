@@ -8,7 +8,9 @@ its own short event loop in the dispatcher's thread.
 
 The connection goes to an address the outbound policy checked (``PolicyHostGuard``), over a
 socket reportd opened itself. Each file is written as ``.<name>.part`` and renamed into place
-once complete, so the server never shows a partial file; a retry writes it again.
+once complete, so the server never shows a partial file; a retry writes it again. What went
+wrong is the operator's to read: the tenant's ``last_error`` says "failed", or "authentication
+failed" for a login refused by the server that proved the pinned key (``SHOWN_REASONS``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 from reportd.adapters.delivery.hosts import PolicyHostGuard
 from reportd.app.deliveries import Parcel
 from reportd.app.downloads import Download
-from reportd.domain.destinations import Destination
+from reportd.domain.destinations import AUTHENTICATION_FAILED, Destination
 from reportd.domain.errors import DeliveryFailed
 
 __all__ = ["SftpSender"]
@@ -46,7 +48,10 @@ class SftpSender:
             asyncio.run(self._upload(sock, destination, secrets, parcel))
         except (TimeoutError, OSError, asyncssh.Error) as exc:
             reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
-            raise DeliveryFailed(f"SFTP {host}:{port}: {reason}") from exc
+            # The login is tried only after the server showed the pinned host key: a refusal
+            # then comes from the tenant's own server, and says nothing of the network.
+            shown = AUTHENTICATION_FAILED if isinstance(exc, asyncssh.PermissionDenied) else None
+            raise DeliveryFailed(f"SFTP {host}:{port}: {reason}", shown=shown) from exc
         finally:
             sock.close()
 

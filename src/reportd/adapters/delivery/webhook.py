@@ -21,7 +21,7 @@ import httpx
 from reportd.adapters.guarded_http import GuardedTransport
 from reportd.adapters.outbound import AddressGuard
 from reportd.app.deliveries import Parcel
-from reportd.domain.destinations import Destination
+from reportd.domain.destinations import TOO_BIG_FOR_WEBHOOK, Destination
 from reportd.domain.errors import DeliveryFailed
 from reportd.domain.webhook_signatures import DEFAULT_SCHEME, signed_headers
 
@@ -54,7 +54,8 @@ class WebhookSender:
             if artifact.size > self.max_bytes:
                 raise DeliveryFailed(
                     f"{artifact.filename} is {artifact.size} bytes, over the webhook "
-                    f"destination's {self.max_bytes}: use an S3 or SFTP destination"
+                    f"destination's {self.max_bytes}: use an S3 or SFTP destination",
+                    shown=TOO_BIG_FOR_WEBHOOK,
                 )
             body = b"".join(download.open())
             message_id = str(uuid.uuid5(_NAMESPACE, f"{destination.id}/{artifact.storage_key}"))
