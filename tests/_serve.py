@@ -12,6 +12,7 @@ prints a new key for a running server's database (creating the tenant if needed)
 the tests make keys the way the CLI does, in a separate process over the same database.
 
 The database URL comes from ``REPORTD_DATABASE__URL`` like any other setting.
+``TEST_SERVER_OPERATOR_LOG=1`` makes the log file the JSON operator's log of a real server.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ from typing import Any
 from reportd.bootstrap import App
 from reportd.config import Settings, load_settings
 from reportd.domain.errors import AlreadyExists
+
+# Set to "1" in a server's environment: its log file gets the JSON log lines (INFO and up) a
+# real server writes, for tests that check what the operator's log says.
+OPERATOR_LOG = "TEST_SERVER_OPERATOR_LOG"
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -59,7 +64,10 @@ def serve(args: argparse.Namespace) -> None:
 
     from reportd.bootstrap import build_app
     from reportd.entrypoints.api.app import create_app
+    from reportd.obs.logs import configure_logging
 
+    if os.environ.get(OPERATOR_LOG) == "1":  # a test reads what the operator would
+        configure_logging()
     settings = _settings(args)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -9,6 +9,8 @@ allow-listed for the tests (``[webhooks] allow_private``); the API refuses it ot
 from __future__ import annotations
 
 import hashlib
+import json
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -20,7 +22,10 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
+from reportd.adapters.db import Store
+from reportd.domain.destinations import Destination, DestinationType
 from reportd.domain.webhook_signatures import verify
+from tests._serve import OPERATOR_LOG
 from tests.delivery_servers import SftpServer, TenantS3, wait_until
 from tests.integration.conftest import server_on
 from tests.integration.test_delivery_email import delivery_env, wait_delivered
@@ -90,7 +95,7 @@ def receiver() -> Iterator[Receiver]:
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    env = delivery_env(REPORTD_WEBHOOKS__ALLOW_PRIVATE='["127.0.0.1"]')
+    env = delivery_env(REPORTD_WEBHOOKS__ALLOW_PRIVATE='["127.0.0.1"]', **{OPERATOR_LOG: "1"})
     root = tmp_path_factory.mktemp(f"destinations-{request.param}")
     with server_on(request, root, env) as running:
         yield running
@@ -178,7 +183,7 @@ def test_sftp_gets_the_exact_bytes_with_a_password_and_with_a_key(
 
 
 def test_sftp_refuses_a_server_whose_host_key_is_not_the_pinned_one(
-    api: httpx.Client, sftp: SftpServer, tmp_path: Path
+    api: httpx.Client, server: RunningServer, sftp: SftpServer, tmp_path: Path
 ) -> None:
     impostor_key = SftpServer(tmp_path).host_key
     target = destination(
@@ -191,7 +196,104 @@ def test_sftp_refuses_a_server_whose_host_key_is_not_the_pinned_one(
         return found if found["deliveries"][0]["attempts"] >= 1 else None
 
     [delivery] = wait_until(tried, what="an attempt")["deliveries"]
-    assert delivery["state"] == "pending" and "not trusted" in delivery["last_error"]
+    # Telling the mismatch would tell that an SSH server answers there: "failed" it is.
+    assert (delivery["state"], delivery["last_error"]) == ("pending", "failed")
+    assert "not trusted" in operator_detail(server, report["id"], target["id"])
+
+
+def closed_port() -> int:
+    """A loopback port with nothing listening (bound, then closed: the kernel refuses it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def operator_detail(server: RunningServer, report_id: str, destination_id: str) -> str:
+    """What the server's own (operator's) log says of one delivery's failed attempts."""
+    lines = [
+        json.loads(line) for line in server.log_path.read_text().splitlines() if line[:1] == "{"
+    ]
+    return " | ".join(
+        str(entry.get("error"))
+        for entry in lines
+        if entry.get("action") == "delivery_attempt_failed"
+        and entry.get("report_id") == report_id
+        and entry.get("destination_id") == destination_id
+    )
+
+
+def first_attempts(api: httpx.Client, report_id: str) -> list[dict[str, Any]]:
+    def tried() -> list[dict[str, Any]] | None:
+        found: list[dict[str, Any]] = api.get(f"/v1/reports/{report_id}").json()["deliveries"]
+        return found if all(d["attempts"] >= 1 for d in found) else None
+
+    attempted: list[dict[str, Any]] = wait_until(tried, 60, "an attempt at each")
+    return attempted
+
+
+def test_nothing_listening_shows_the_tenant_only_failed(
+    api: httpx.Client, server: RunningServer, tenant_s3: TenantS3, sftp: SftpServer
+) -> None:
+    """An allow-listed loopback port with nothing behind it: the tenant's log must not say
+    "connection refused" (that is how a port scan reads it); the operator's log does."""
+    port = closed_port()
+    bucket = destination(
+        api, **{**s3_body(tenant_s3, "none"), "endpoint_url": f"http://127.0.0.1:{port}"}
+    )
+    folder = destination(api, **{**sftp_body(sftp, password=sftp.password), "port": port})
+    report = create(
+        api, template_id="orders", formats=["csv"], destinations=[bucket["id"], folder["id"]]
+    )
+    deliveries = first_attempts(api, report["id"])
+    assert [(d["state"], d["last_error"]) for d in deliveries] == [("pending", "failed")] * 2
+    for target in (bucket, folder):
+        detail = operator_detail(server, report["id"], target["id"])
+        assert f"127.0.0.1:{port}" in detail, detail  # what the tenant's log must not say
+
+
+def test_a_host_the_policy_refuses_shows_only_refused_by_policy(
+    api: httpx.Client, server: RunningServer
+) -> None:
+    """Destinations stored before the policy was as strict as now (127.0.0.2 is not the
+    allow-listed 127.0.0.1; the API refuses it when saved): refused at connect time, for
+    good, and the tenant reads only "refused by policy"."""
+    tenant = api.get("/v1/me").json()["tenant_id"]
+    url = server.env.get("REPORTD_DATABASE__URL") or (
+        f"sqlite:///{(server.data_dir / 'reportd.db').resolve()}"
+    )
+    store = Store.connect(url)
+    try:
+        stored = [
+            store.destinations.create(
+                Destination(
+                    id=str(uuid.uuid4()),
+                    tenant_id=tenant,
+                    type=kind,
+                    name=kind.value,
+                    config=config,
+                )
+            )
+            for kind, config in (
+                (
+                    DestinationType.S3,
+                    {"endpoint_url": "http://127.0.0.2:9", "bucket": "b", "access_key_id": "k"},
+                ),
+                (
+                    DestinationType.SFTP,
+                    {"host": "127.0.0.2", "port": 22, "username": "u", "host_key": "unused"},
+                ),
+            )
+        ]
+    finally:
+        store.close()
+    report = create(api, template_id="orders", formats=["csv"], destinations=[d.id for d in stored])
+    deliveries = first_attempts(api, report["id"])
+    assert [(d["state"], d["attempts"], d["last_error"]) for d in deliveries] == [
+        ("failed", 1, "refused by policy")
+    ] * 2
+    for target in stored:
+        assert "'reason': 'loopback'" in operator_detail(server, report["id"], target.id)
 
 
 def test_a_webhook_destination_receives_the_file_signed(

@@ -160,7 +160,8 @@ def test_the_smtp_server_down_then_back_gets_the_mail_once(
         down = wait_until(failed_once, what="a failed attempt")
         assert down["state"] == "FINISHED"  # the report never waits for its delivery
         [delivery] = down["deliveries"]
-        assert delivery["state"] == "pending" and "SMTP" in delivery["last_error"]
+        # The operator's SMTP server's address and reply are the operator's to read.
+        assert (delivery["state"], delivery["last_error"]) == ("pending", "failed")
     finally:
         inbox.start()
     final = wait_delivered(api, report["id"])

@@ -66,6 +66,13 @@ log = logging.getLogger("reportd.app.deliveries")
 _ERROR_CHARS = 500
 
 
+def _detail(exc: ReportdError) -> str:
+    """An error's message and the library error beneath it (``raise ... from``), for the
+    operator's log: "storage ... is unreachable" alone does not say what answered."""
+    cause = exc.__cause__
+    return exc.message if cause is None else f"{exc.message}: {type(cause).__name__}: {cause}"
+
+
 @dataclass(frozen=True, slots=True)
 class Parcel:
     """What one delivery carries: the report and its files, each openable, and a way to
@@ -176,8 +183,8 @@ class DeliveryDispatcher:
         except DeliveryFailed as exc:
             shown = exc.shown or ATTEMPT_FAILED
             return kind, self._failed_send(report, delivery, exc.message, shown, final=False)
-        except ReportdError as exc:
-            return kind, self._failed_send(report, delivery, exc.message, final=False)
+        except ReportdError as exc:  # e.g. the S3 upload's StorageUnavailable
+            return kind, self._failed_send(report, delivery, _detail(exc), final=False)
         except Exception as exc:  # a sender's library raised something unforeseen
             log.exception(
                 "delivery raised",

@@ -23,13 +23,13 @@ from reportd.domain.webhooks import ATTEMPT_FAILED, REFUSED_BY_POLICY
 
 __all__ = [
     "AUTHENTICATION_FAILED",
-    "NOT_CONFIGURED",
-    "SHOWN_REASONS",
-    "TOO_BIG_FOR_WEBHOOK",
     "DELIVERED_EVENT",
     "DELIVERY_EVENTS",
     "DELIVERY_FAILED_EVENT",
     "DELIVERY_STATES",
+    "NOT_CONFIGURED",
+    "SHOWN_REASONS",
+    "TOO_BIG_FOR_WEBHOOK",
     "ClaimedReportDelivery",
     "DeliveryState",
     "Destination",
