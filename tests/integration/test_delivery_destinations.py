@@ -201,6 +201,17 @@ def test_sftp_refuses_a_server_whose_host_key_is_not_the_pinned_one(
     assert "not trusted" in operator_detail(server, report["id"], target["id"])
 
 
+def test_sftp_says_authentication_failed_when_the_pinned_server_refuses_the_login(
+    api: httpx.Client, server: RunningServer, sftp: SftpServer
+) -> None:
+    """The server proved the pinned host key first: its refusal is the tenant's to know."""
+    target = destination(api, **sftp_body(sftp, password="not-" + sftp.password))
+    report = create(api, template_id="orders", formats=["csv"], destinations=[target["id"]])
+    [delivery] = first_attempts(api, report["id"])
+    assert (delivery["state"], delivery["last_error"]) == ("pending", "authentication failed")
+    assert f"127.0.0.1:{sftp.port}" in operator_detail(server, report["id"], target["id"])
+
+
 def closed_port() -> int:
     """A loopback port with nothing listening (bound, then closed: the kernel refuses it)."""
     with socket.socket() as probe:

@@ -50,7 +50,7 @@ __all__ = [
 # (The dispatcher's own reasons, such as "the destination was deleted", are also shown.)
 AUTHENTICATION_FAILED = "authentication failed"
 TOO_BIG_FOR_WEBHOOK = "file too big for a webhook destination"
-NOT_CONFIGURED = "e-mail is not configured on this server"
+NOT_CONFIGURED = "e-mail cannot be sent: the operator configured no [smtp] host"
 SHOWN_REASONS = (
     ATTEMPT_FAILED,
     REFUSED_BY_POLICY,

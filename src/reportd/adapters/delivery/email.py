@@ -47,10 +47,7 @@ class SmtpSender:
 
     def send(self, destination: Destination, secrets: Mapping[str, str], parcel: Parcel) -> None:
         if not self.server.host:
-            raise DeliveryFailed(
-                "e-mail cannot be sent: the operator configured no [smtp] host",
-                shown=NOT_CONFIGURED,
-            )
+            raise DeliveryFailed(NOT_CONFIGURED, shown=NOT_CONFIGURED)
         message = self.message(destination, parcel)
         try:
             with self._connect() as smtp:
