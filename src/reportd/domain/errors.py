@@ -50,6 +50,10 @@ The tree::
 The core raises these only; the API turns them into bodies in one place, each dialect
 into its own documented body, and the SDK maps bodies back to the same classes.
 The class docstring is the default message.
+
+One file on purpose, though over ~400 lines (issue 10): it is one hierarchy read top to bottom
+against the tree above, ``error_class_for`` finds a wire code's class by walking it (first defined
+wins, so the order is the contract), and the SDK imports the tree alone.
 """
 
 from __future__ import annotations
