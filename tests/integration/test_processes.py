@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,7 +85,13 @@ class Served:
 
 
 @contextlib.contextmanager
-def serve(tmp_path: Path, *args: str, extra_toml: str = "") -> Iterator[Served]:
+def serve(
+    tmp_path: Path,
+    *args: str,
+    extra_toml: str = "",
+    starting: Callable[[Served], None] | None = None,
+) -> Iterator[Served]:
+    """``reportd serve`` up and answering; ``starting`` runs first, while it comes up."""
     write_sample_world(tmp_path)
     config = tmp_path / "reportd.toml"
     config.write_text(f'data_dir = "{tmp_path / "data"}"\n' + DEFAULT_CONFIG + extra_toml)
@@ -104,6 +110,8 @@ def serve(tmp_path: Path, *args: str, extra_toml: str = "") -> Iterator[Served]:
         )
     served = Served(process, f"http://127.0.0.1:{port}", key, tmp_path, log)
     try:
+        if starting is not None:
+            starting(served)
         _wait_up(served)
         yield served
     finally:
@@ -170,6 +178,22 @@ def test_http_processes_share_the_port_and_workers_run_apart(tmp_path: Path) -> 
             assert client.get(f"{served.url}/healthz").status_code == 200
         _until(lambda: len(served.answering(40) - {victim}) == 2)
     assert served.process.returncode == 0  # SIGTERM: every child stopped, a clean exit
+
+
+def test_a_sighup_while_the_children_start_reloads_them_instead_of_killing_them(
+    tmp_path: Path,
+) -> None:
+    def hang_up_at_once(served: Served) -> None:
+        # The supervisor has its handler once it says where it serves; its children are
+        # spawned right after and spend a second or more importing: SIGHUP's default action
+        # would end each of them then.
+        _until(lambda: "serving on" in served.log.read_text(), timeout=60)
+        served.process.send_signal(signal.SIGHUP)
+
+    with serve(tmp_path, "--http-processes", "2", starting=hang_up_at_once) as served:
+        _until(lambda: served.log.read_text().count("templates and sources reloaded") >= 3)
+        assert "restarting" not in served.log.read_text()
+        assert served.answering(20)
 
 
 def test_sighup_reloads_templates_and_sources_without_dropping_requests(tmp_path: Path) -> None:

@@ -77,7 +77,8 @@ def http_process(recipe: SettingsRecipe, sock: socket.socket, index: int) -> Non
     from reportd.entrypoints.api.app import create_app
     from reportd.obs.logs import configure_logging
 
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # the app's lifespan takes it over
+    # SIGHUP stays blocked (the supervisor started us so) until the app's lifespan takes it
+    # over; ignoring it here would drop one asked meanwhile.
     configure_logging()
     settings = recipe.load()
     app = create_app(settings, workers=0, reloader=recipe.load, process_index=index)
@@ -113,6 +114,7 @@ def worker_process(
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     signal.signal(signal.SIGHUP, lambda *_: reload.set())
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})  # one asked meanwhile lands now
     configure_logging()
     settings = recipe.load()
     if service is None:
@@ -270,7 +272,14 @@ class Supervisor:
         process = self._context.Process(
             target=target, args=args, name=f"reportd-{child.kind}-{child.index}"
         )
-        process.start()
+        # The child starts with SIGHUP blocked (a signal mask survives fork and exec) and
+        # unblocks it once it has a handler: a reload asked while it imports waits for it,
+        # instead of killing it with SIGHUP's default action before it could reload.
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+        try:
+            process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
         child.process, child.started = process, time.monotonic()
 
     def _forward(self, sig: int) -> None:

@@ -39,6 +39,9 @@ class Reloader:
         if threading.current_thread() is not threading.main_thread():
             return False
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.request)
+        # A child of ``serve --http-processes`` starts with SIGHUP blocked: one sent while it
+        # started is delivered now, to this handler.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})
         return True
 
     def uninstall(self) -> None:
