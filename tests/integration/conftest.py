@@ -15,16 +15,23 @@ from tests.server_fixtures import RunningServer, start_server
 
 @contextmanager
 def server_on(
-    request: pytest.FixtureRequest, root: Path, env: Mapping[str, str] | None = None
+    request: pytest.FixtureRequest,
+    root: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    backend: str | None = None,
+    config_toml: str | None = None,
 ) -> Iterator[RunningServer]:
-    """A server over ``root`` on the backend named by ``request.param`` (sqlite/postgresql),
-    with ``env``'s settings on top."""
+    """A server over ``root`` on ``backend`` (default: the one named by ``request.param``,
+    sqlite/postgresql), with ``config_toml`` and ``env``'s settings on top."""
     database_url = None
-    if request.param == "postgresql":
+    if (backend or request.param) == "postgresql":
         request.getfixturevalue("postgres_server")
         database_url = create_pg_database()
     try:
-        with start_server(root, database_url=database_url, env=env) as running:
+        with start_server(
+            root, config_toml=config_toml, database_url=database_url, env=env
+        ) as running:
             yield running
     finally:
         if database_url is not None:

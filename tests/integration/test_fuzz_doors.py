@@ -17,7 +17,6 @@ import json
 import re
 import zlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -29,7 +28,6 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from tests.conftest import create_pg_database, drop_pg_database
 from tests.error_shapes import (
     Shape,
     digicert,
@@ -43,7 +41,8 @@ from tests.error_shapes import (
     spectra,
 )
 from tests.grpc_client import Reflected, ReportClient, refusal
-from tests.server_fixtures import ORDERS_TEMPLATE, TENANT, RunningServer, start_server
+from tests.integration.conftest import server_on
+from tests.server_fixtures import ORDERS_TEMPLATE, TENANT, RunningServer
 
 pytestmark = pytest.mark.timeout(300)
 DIALECTS = ("digicert", "getbill", "pingone", "spaceone", "spectra")
@@ -135,22 +134,12 @@ def backend(request: pytest.FixtureRequest) -> str:
 def doors(
     backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    database_url = None
-    if backend == "postgresql":
-        request.getfixturevalue("postgres_server")
-        database_url = create_pg_database()
     root = tmp_path_factory.mktemp(f"doors-{backend}")
     templates = root / "fuzz-templates"
     templates.mkdir()
     (templates / "orders.yaml").write_text(ORDERS_TEMPLATE)
-    try:
-        with start_server(
-            Path(root), config_toml=CONFIG, env=NO_OUTSIDE, database_url=database_url
-        ) as running:
-            yield running
-    finally:
-        if database_url is not None:
-            drop_pg_database(database_url)
+    with server_on(request, root, NO_OUTSIDE, backend=backend, config_toml=CONFIG) as running:
+        yield running
 
 
 def credentials(server: RunningServer) -> dict[str, str]:

@@ -18,7 +18,6 @@ import sys
 import time
 import zlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -36,8 +35,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import create_pg_database, drop_pg_database
-from tests.server_fixtures import ORDERS_TEMPLATE, RunningServer, start_server
+from tests.integration.conftest import server_on
+from tests.server_fixtures import ORDERS_TEMPLATE, RunningServer
 
 # Cases per operation and backend: the full run on the embedded default, a shorter one on
 # PostgreSQL (the same routes over the other store), the whole file within the CI budget.
@@ -218,22 +217,12 @@ def backend(request: pytest.FixtureRequest) -> str:
 def fuzz_server(
     backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    database_url = None
-    if backend == "postgresql":
-        request.getfixturevalue("postgres_server")
-        database_url = create_pg_database()
     root = tmp_path_factory.mktemp(f"fuzz-{backend}")
     templates = root / "fuzz-templates"
     templates.mkdir()
     (templates / "orders.yaml").write_text(ORDERS_TEMPLATE)
-    try:
-        with start_server(
-            Path(root), config_toml=CONFIG, env=NO_OUTSIDE, database_url=database_url
-        ) as running:
-            yield running
-    finally:
-        if database_url is not None:
-            drop_pg_database(database_url)
+    with server_on(request, root, NO_OUTSIDE, backend=backend, config_toml=CONFIG) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
